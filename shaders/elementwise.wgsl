@@ -1,0 +1,54 @@
+// Elementwise map over an iteration space of up to 8 dims. Every operand (the output and up to
+// three inputs) is addressed through an offset and per-dim strides, so one kernel serves unary,
+// binary and ternary math with NumPy broadcasting (stride 0) and every view copy: transpose,
+// slice, broadcast, the pieces of a concat. Operands that are plain contiguous arrays skip the
+// index arithmetic (the index code is generated per operand mode).
+struct Params {
+  n: u32,
+  pad0: u32,
+  pad1: u32,
+  pad2: u32,
+  shape: array<vec4<u32>, 2>,
+  offsets: vec4<u32>,          // output, in0, in1, in2
+  strides: array<vec4<u32>, 8>, // operand k uses strides[2k] and strides[2k + 1]
+  scalars: vec4<f32>,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<{{OUT_T}}>;
+{{BINDINGS}}
+
+// NaN and infinity cannot be WGSL constants; reading the bits from a variable makes them runtime values.
+fn from_bits(bits: u32) -> f32 {
+  var b = bits;
+  return bitcast<f32>(b);
+}
+
+fn powf(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  let m = pow(abs(a), b);
+  if (a < 0.0) {
+    if (fract(b) != 0.0) { return from_bits(0x7fc00000u); }
+    if (fract(b * 0.5) != 0.0) { return -m; }
+  }
+  if (a == 0.0) { return select(0.0, from_bits(0x7f800000u), b < 0.0); }
+  return m;
+}
+
+// log(1 + exp(x)) without overflow for large x or cancellation for very negative x.
+fn softplusf(x: f32) -> f32 {
+  return max(x, 0.0) + log(1.0 + exp(-abs(x)));
+}
+
+fn sigmoidf(x: f32) -> f32 {
+  let e = exp(-abs(x));
+  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
+}
+
+@compute @workgroup_size({{WG}})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * {{WG}}u;
+  if (i >= p.n) { return; }
+{{INDEX}}
+{{BODY}}
+}

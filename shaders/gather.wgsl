@@ -1,0 +1,29 @@
+// out[a, j, b] = x[a, idx[j], b]: x viewed as [A, X, B], idx of length J. An index outside
+// [0, X) reads 0 (the op layer validates indices it can see on the CPU).
+struct Params {
+  A: u32,
+  X: u32,
+  B: u32,
+  J: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<{{T}}>;
+@group(0) @binding(2) var<storage, read> x: array<{{T}}>;
+@group(0) @binding(3) var<storage, read> idx: array<i32>;
+
+@compute @workgroup_size({{WG}})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let o = gid.x + gid.y * nwg.x * {{WG}}u;
+  if (o >= p.A * p.J * p.B) { return; }
+  let b = o % p.B;
+  let aj = o / p.B;
+  let j = aj % p.J;
+  let a = aj / p.J;
+  let k = idx[j];
+  if (k < 0 || u32(k) >= p.X) {
+    out[o] = {{T}}(0);
+    return;
+  }
+  out[o] = x[(a * p.X + u32(k)) * p.B + b];
+}

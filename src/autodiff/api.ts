@@ -1,0 +1,171 @@
+// The functional API: grad, valueAndGrad, vjp (reverse mode), jvp and jvpBatch (forward mode
+// with one or N tangents), hvp (second order). Arguments may be tensors or nested arrays and
+// plain objects of tensors; gradients come back in the same structure.
+import { Tensor, tensorsIn, type Shape } from '../tensor.js';
+import { record, type Primitive } from '../ops/core.js';
+import { zeros } from '../ops/create.js';
+import { Tape } from './tape.js';
+import { checkTangentShape, withForwardLevel } from './trace.js';
+
+/** Rebuilds `structure` with every tensor replaced by fn(tensor, index-in-tensorsIn-order). */
+export function mapStructure<T>(structure: T, fn: (t: Tensor, i: number) => Tensor): T {
+  let i = 0;
+  const walk = (v: unknown): unknown => {
+    if (v instanceof Tensor) return fn(v, i++);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    }
+    return v;
+  };
+  return walk(structure) as T;
+}
+
+export interface GradOptions {
+  /** Which arguments to differentiate: an index (default 0) or a list of indices. */
+  argnums?: number | number[];
+}
+
+type Grads<A extends unknown[], O extends GradOptions | undefined> = O extends { argnums: number[] } ? unknown[] : A[0];
+
+function selectArgs(args: unknown[], argnums: number | number[]): unknown {
+  if (Array.isArray(argnums)) return argnums.map((i) => args[i]);
+  return args[argnums];
+}
+
+function checkScalar(what: string, y: unknown): Tensor {
+  if (!(y instanceof Tensor)) throw new Error(`hypertape: ${what}: the function must return a Tensor, got ${typeof y}`);
+  if (y.size !== 1) {
+    throw new Error(`hypertape: ${what}: the function returned ${y.describe()}, not a scalar; use vjp() with a cotangent for non-scalar outputs.`);
+  }
+  return y;
+}
+
+/**
+ * valueAndGrad(f)(...args) = { value: f(...args), grads: df/dargs[argnums] }, f scalar-valued.
+ * Under an enclosing tape or jvp the gradient is itself differentiable.
+ */
+export function valueAndGrad<A extends unknown[], O extends GradOptions | undefined = undefined>(
+  f: (...args: A) => Tensor,
+  opts?: O,
+): (...args: A) => { value: Tensor; grads: Grads<A, O> } {
+  const argnums = opts?.argnums ?? 0;
+  return (...args: A) => {
+    const wrt = selectArgs(args, argnums);
+    const leaves = tensorsIn(wrt);
+    if (leaves.length === 0) throw new Error('hypertape: grad: the differentiated arguments contain no tensors');
+    for (const l of leaves) {
+      if (l.dtype !== 'f32') throw new Error(`hypertape: grad: cannot differentiate with respect to ${l.describe()} (only f32 tensors)`);
+    }
+    const tape = new Tape({ name: 'grad tape' });
+    try {
+      tape.watch(...leaves);
+      const value = checkScalar('grad', tape.run(() => f(...args)));
+      const gs = tape.isTracked(value) ? tape.gradient(value, leaves) : leaves.map((l) => zeros(l.shape));
+      return { value, grads: mapStructure(wrt, (_, i) => gs[i]!) as Grads<A, O> };
+    } finally {
+      tape.dispose();
+    }
+  };
+}
+
+/** grad(f)(...args): the gradient of scalar f with respect to args[argnums]. */
+export function grad<A extends unknown[], O extends GradOptions | undefined = undefined>(f: (...args: A) => Tensor, opts?: O): (...args: A) => Grads<A, O> {
+  const vg = valueAndGrad(f, opts);
+  return (...args: A) => {
+    const { value, grads } = vg(...args);
+    value.dispose();
+    return grads;
+  };
+}
+
+/**
+ * vjp(f, ...primals) = { out, pullback }: pullback(cotangent) returns the cotangent of every
+ * primal (same structure as the primals). The tape is freed after the first pullback unless
+ * `retain` is set (then call dispose()).
+ */
+export function vjp<A extends unknown[]>(
+  f: (...args: A) => Tensor,
+  ...primals: A
+): { out: Tensor; pullback: (cotangent: Tensor, opts?: { retain?: boolean }) => A; dispose: () => void } {
+  const leaves = tensorsIn(primals);
+  const tape = new Tape({ name: 'vjp tape' });
+  let out: Tensor;
+  try {
+    tape.watch(...leaves);
+    out = tape.run(() => f(...primals));
+    if (!(out instanceof Tensor)) throw new Error('hypertape: vjp: the function must return a Tensor');
+  } catch (e) {
+    tape.dispose();
+    throw e;
+  }
+  const pullback = (cotangent: Tensor, opts: { retain?: boolean } = {}): A => {
+    try {
+      const gs = tape.isTracked(out)
+        ? tape.gradient(out, leaves, { seed: cotangent })
+        : leaves.map((l) => zeros(l.shape));
+      return mapStructure(primals, (_, i) => gs[i]!);
+    } finally {
+      if (!opts.retain) tape.dispose();
+    }
+  };
+  return { out, pullback, dispose: () => tape.dispose() };
+}
+
+// An identity op: the dual inputs of a jvp are new values derived from the primals, so tapes that
+// track a primal also track its dual (reverse-over-forward through user tapes stays connected).
+const dualP: Primitive<null> = {
+  name: 'dual',
+  saves: { inputs: [], output: false },
+  vjp: (g) => [g],
+  jvp: ([dx]) => dx,
+};
+
+function runForward<A extends unknown[]>(what: string, f: (...args: A) => Tensor, primals: A, tangents: unknown, batch: number[]): { out: Tensor; tangent: Tensor } {
+  const ps = tensorsIn(primals);
+  const ts = tensorsIn(tangents);
+  if (ps.length !== ts.length) throw new Error(`hypertape: ${what}: ${ps.length} primal tensors but ${ts.length} tangents`);
+  ps.forEach((p, i) => checkTangentShape(what, p, ts[i]!, batch));
+  return withForwardLevel(batch, ({ level }) => {
+    const duals = ps.map((p, i) => {
+      const d = record(dualP, [p], p.view(p.shape), null);
+      d.setTangent(level, ts[i]!);
+      return d;
+    });
+    const args = mapStructure(primals, (_, i) => duals[i]!);
+    const out = f(...args);
+    if (!(out instanceof Tensor)) throw new Error(`hypertape: ${what}: the function must return a Tensor`);
+    const t = out.tangentAt(level);
+    const tangent = t ? t.view(t.shape) : zeros([...batch, ...out.shape]);
+    for (const d of duals) if (d !== out) d.dispose();
+    return { out, tangent };
+  });
+}
+
+/** Forward mode: f(primals) and its directional derivative along `tangents` (same structure). */
+export function jvp<A extends unknown[]>(f: (...args: A) => Tensor, primals: A, tangents: A): { out: Tensor; tangent: Tensor } {
+  return runForward('jvp', f, primals, tangents, []);
+}
+
+/**
+ * Forward mode with N tangents at once: every tangent has shape [N, ...primal.shape]; the result
+ * tangent has shape [N, ...out.shape]. One pass with batched kernels instead of N passes.
+ */
+export function jvpBatch<A extends unknown[]>(f: (...args: A) => Tensor, primals: A, tangents: unknown, n: number): { out: Tensor; tangent: Tensor } {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`hypertape: jvpBatch: n must be a positive integer, got ${n}`);
+  return runForward('jvpBatch', f, primals, tangents, [n]);
+}
+
+/**
+ * Hessian-vector product H(x) v of scalar f. Forward-over-reverse: one jvp through the gradient
+ * computation, so about one forward and one backward pass each carrying a tangent (~2-3 gradient
+ * evaluations), cheaper than reverse-over-reverse, which would record the whole backward pass
+ * on a second tape and walk it back again.
+ */
+export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
+  const { out, tangent } = jvp((xx: Tensor) => grad(f)(xx), [x], [v]);
+  out.dispose();
+  return tangent;
+}
+
+export type { Shape };

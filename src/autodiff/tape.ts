@@ -1,0 +1,263 @@
+// Reverse mode. A Tape records the ops applied to tensors it tracks (those it watches and all
+// results computed from them) and walks them backwards accumulating cotangents.
+//
+// Step marks split an iterative computation into steps. `backward(..., { steps: K })` stops after
+// the last K steps and returns the cotangents found at that boundary (K-RMD, paper eq. 8). A
+// tape made with `keepSteps: K` frees older steps while the iteration runs, so its memory stays
+// O(K steps). Backward itself runs through differentiable ops: under an outer tape it is
+// recorded there (gradients of gradients), under a jvp it carries tangents (forward-over-reverse).
+import type { Primitive } from '../ops/core.js';
+import { Tensor, shapeStr, tidy, type Shape } from '../tensor.js';
+import { add } from '../ops/elementwise.js';
+import { ones, zeros } from '../ops/create.js';
+import { popTape, pushTape } from './trace.js';
+
+interface Entry {
+  prim: Primitive<unknown>;
+  params: unknown;
+  /** Saved handles (refs) of the inputs the rule needs; null for the others. */
+  inputs: (Tensor | null)[];
+  inputIds: number[];
+  inputShapes: Shape[];
+  out: Tensor | null;
+  outId: number;
+  outShape: Shape;
+}
+
+export interface TapeOptions {
+  /** Keep only the last K completed steps (plus the open one); older ones are freed at markStep(). */
+  keepSteps?: number;
+  /** A name used in error messages. */
+  name?: string;
+}
+
+export interface BackwardOptions {
+  /** Cotangent of the output; required unless it has one element. */
+  seed?: Tensor;
+  /** Walk back through only the ops after the last `steps` step marks (plus the open step). */
+  steps?: number;
+}
+
+let nextTapeId = 1;
+
+export class Tape {
+  readonly id = nextTapeId++;
+  readonly keepSteps: number | undefined;
+  readonly name: string;
+  private tracked = new Set<number>();
+  /** segments[i] holds the entries of step i; the last one is still open. */
+  private segments: Entry[][] = [[]];
+  private freedSteps = 0;
+  private recording = false;
+  private paused = false;
+  private disposed = false;
+
+  constructor(opts: TapeOptions = {}) {
+    if (opts.keepSteps !== undefined && (!Number.isInteger(opts.keepSteps) || opts.keepSteps < 1)) {
+      throw new Error(`hypertape: Tape keepSteps must be a positive integer, got ${opts.keepSteps}`);
+    }
+    this.keepSteps = opts.keepSteps;
+    this.name = opts.name ?? `tape ${this.id}`;
+  }
+
+  /** Starts tracking these tensors: ops on them (and on results from them) are recorded. */
+  watch(...ts: Tensor[]): this {
+    this.alive();
+    for (const t of ts) {
+      t.storage; // throws on a disposed tensor
+      this.tracked.add(t.id);
+    }
+    return this;
+  }
+
+  isTracked(t: Tensor): boolean {
+    return this.tracked.has(t.id);
+  }
+
+  /** Records while `fn` runs. */
+  run<T>(fn: () => T): T {
+    this.start();
+    try {
+      return fn();
+    } finally {
+      this.stop();
+    }
+  }
+
+  start(): this {
+    this.alive();
+    if (!this.recording) {
+      this.recording = true;
+      pushTape(this);
+    }
+    return this;
+  }
+
+  stop(): this {
+    if (this.recording) {
+      this.recording = false;
+      popTape(this);
+    }
+    return this;
+  }
+
+  /** Ends the current step; with keepSteps, frees steps that fell out of the window. */
+  markStep(): void {
+    this.alive();
+    this.segments.push([]);
+    if (this.keepSteps !== undefined) {
+      while (this.segments.length - 1 > this.keepSteps) {
+        for (const e of this.segments.shift()!) release(e);
+        this.freedSteps++;
+      }
+    }
+  }
+
+  /** Steps completed with markStep() and still held. */
+  get heldSteps(): number {
+    return this.segments.length - 1;
+  }
+
+  /** Entries currently held (all steps). */
+  get size(): number {
+    return this.segments.reduce((n, s) => n + s.length, 0);
+  }
+
+  /** @internal called by the tracer for every op. */
+  maybeRecord<P>(prim: Primitive<P>, inputs: Tensor[], out: Tensor, params: P): void {
+    if (!this.recording || this.paused) return;
+    if (!inputs.some((t) => this.tracked.has(t.id))) return;
+    this.tracked.add(out.id);
+    const saveIn = prim.saves?.inputs;
+    const saveOut = prim.saves?.output ?? true;
+    this.segments[this.segments.length - 1]!.push({
+      prim: prim as Primitive<unknown>,
+      params,
+      inputs: inputs.map((t, i) => (saveIn === undefined || saveIn.includes(i) ? t.ref() : null)),
+      inputIds: inputs.map((t) => t.id),
+      inputShapes: inputs.map((t) => t.shape),
+      out: saveOut ? out.ref() : null,
+      outId: out.id,
+      outShape: out.shape,
+    });
+  }
+
+  /**
+   * Cotangents of `y` with respect to `sources` (any tensors this tape tracks, leaves or
+   * intermediate). With `steps`, only the last `steps` steps are walked, so a source produced
+   * before them receives the cotangent at the boundary (alpha_{T-K} in eq. 8).
+   */
+  gradient(y: Tensor, sources: readonly Tensor[], opts: BackwardOptions = {}): Tensor[] {
+    this.alive();
+    if (!this.tracked.has(y.id)) {
+      throw new Error(`hypertape: ${y.describe()} was not recorded on ${this.name}: it was computed outside this tape's run(), ` +
+        `or from tensors the tape does not watch (tensors from another tape cannot be differentiated here).`);
+    }
+    for (const s of sources) {
+      if (!this.tracked.has(s.id)) {
+        throw new Error(`hypertape: ${s.describe()} is not tracked by ${this.name}; watch() it before computing with it.`);
+      }
+    }
+    if (!opts.seed && y.size !== 1) {
+      throw new Error(`hypertape: the gradient of a non-scalar ${y.describe()} needs a seed cotangent of shape ${shapeStr(y.shape)} (pass { seed }).`);
+    }
+    if (opts.seed && (opts.seed.rank !== y.rank || opts.seed.shape.some((d, i) => d !== y.shape[i]))) {
+      throw new Error(`hypertape: seed ${opts.seed.describe()} does not match the output ${y.describe()}`);
+    }
+    const window = this.window(opts.steps);
+    const sourceIds = new Set(sources.map((s) => s.id));
+    const cot = new Map<number, Tensor>();
+    if (opts.seed) cot.set(y.id, opts.seed.ref());
+    else {
+      const seed = ones(y.shape);
+      cot.set(y.id, seed.ref());
+      seed.dispose();
+    }
+    this.paused = true;
+    try {
+      for (let i = window.length - 1; i >= 0; i--) {
+        const e = window[i]!;
+        const g = cot.get(e.outId);
+        if (!g) continue;
+        if (!e.prim.vjp) throw new Error(`hypertape: op '${e.prim.name}' has no VJP rule, so reverse mode cannot pass through it`);
+        const grads = tidy(() =>
+          e.prim.vjp!(g, { inputs: e.inputs, out: e.out, shapes: e.inputShapes, params: e.params }),
+        );
+        grads.forEach((gi, k) => {
+          if (!gi) return;
+          const id = e.inputIds[k]!;
+          if (!this.tracked.has(id)) return;
+          const want = e.inputShapes[k]!;
+          if (gi.rank !== want.length || gi.shape.some((d, j) => d !== want[j])) {
+            throw new Error(`hypertape internal: VJP of '${e.prim.name}' gave ${gi.describe()} for an input of shape ${shapeStr(want)}`);
+          }
+          const prev = cot.get(id);
+          if (prev) {
+            const total = add(prev, gi);
+            cot.set(id, total.ref(false));
+            total.dispose();
+            prev.dispose();
+          } else {
+            cot.set(id, gi.ref(false));
+          }
+        });
+        for (const gi of grads) if (gi && gi !== g) gi.dispose();
+        if (!sourceIds.has(e.outId)) {
+          g.dispose();
+          cot.delete(e.outId);
+        }
+      }
+    } finally {
+      this.paused = false;
+    }
+    const result = sources.map((s) => {
+      const c = cot.get(s.id);
+      if (c) {
+        cot.delete(s.id);
+        const handle = c.ref(true);
+        c.dispose();
+        return handle;
+      }
+      return zeros(s.shape);
+    });
+    for (const c of cot.values()) c.dispose();
+    return result;
+  }
+
+  private window(steps: number | undefined): Entry[] {
+    if (steps === undefined) {
+      if (this.freedSteps > 0) {
+        throw new Error(`hypertape: ${this.name} keeps only the last ${this.keepSteps} steps and has freed ${this.freedSteps}; ` +
+          `a full backward pass needs them. Pass { steps: K } with K <= ${this.heldSteps}.`);
+      }
+      return this.segments.flat();
+    }
+    if (!Number.isInteger(steps) || steps < 0) throw new Error(`hypertape: steps must be a non-negative integer, got ${steps}`);
+    if (steps > this.heldSteps) {
+      throw new Error(`hypertape: backward over ${steps} steps, but ${this.name} holds only ${this.heldSteps}` +
+        (this.freedSteps ? ` (${this.freedSteps} older steps were already freed; keepSteps = ${this.keepSteps})` : '') + '.');
+    }
+    return this.segments.slice(this.segments.length - 1 - steps).flat();
+  }
+
+  /** Frees every recorded entry; the tape can no longer be used. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.stop();
+    for (const s of this.segments) for (const e of s) release(e);
+    this.segments = [];
+    this.tracked.clear();
+    this.disposed = true;
+  }
+
+  private alive(): void {
+    if (this.disposed) throw new Error(`hypertape: ${this.name} was disposed`);
+  }
+}
+
+function release(e: Entry): void {
+  for (const t of e.inputs) t?.dispose();
+  e.out?.dispose();
+  e.inputs = [];
+  e.out = null;
+}

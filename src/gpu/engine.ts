@@ -1,0 +1,298 @@
+// The device layer: one GPUDevice, a buffer pool, a pipeline cache, one open command encoder
+// whose dispatches are submitted in batches, async readback and memory counters.
+// Nothing here knows about tensors or autodiff; the layers above call `dispatch`, `upload`, `read`.
+
+export type Backend = 'vulkan' | 'opengles' | 'metal' | 'd3d12' | 'webgpu' | 'unknown';
+
+export interface AdapterReport {
+  /** Human-readable adapter description (e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"). */
+  description: string;
+  /** The backend we asked Dawn for, or 'webgpu' in a browser / for an injected device. */
+  backend: Backend;
+  /** 'core' or 'compatibility' (WebGPU feature level). */
+  featureLevel: 'core' | 'compatibility';
+  /** True for CPU implementations (lavapipe, llvmpipe, SwiftShader). */
+  software: boolean;
+  maxWorkgroupInvocations: number;
+}
+
+export class DeviceLostError extends Error {
+  constructor(reason: string) {
+    super(`hypertape: the GPU device was lost (${reason}). Call init() again to get a new device; ` +
+      `tensors made on the lost device cannot be used any more.`);
+    this.name = 'DeviceLostError';
+  }
+}
+
+export interface MemoryStats {
+  /** Buffers currently owned by live tensors. */
+  liveBuffers: number;
+  /** Bytes of those buffers. */
+  liveBytes: number;
+  /** Highest liveBytes since init or the last resetPeak(). */
+  peakBytes: number;
+  /** Bytes kept in the pool for reuse (not counted as live). */
+  pooledBytes: number;
+  /** Compute dispatches recorded so far. */
+  dispatches: number;
+  /** Readbacks to the CPU so far. */
+  readbacks: number;
+}
+
+/** Size classes: 2^k * {1, 1.25, 1.5, 1.75}, at least 256 bytes, so a reused buffer wastes < 25%. */
+export function sizeClass(bytes: number): number {
+  if (bytes <= 256) return 256;
+  const k = Math.floor(Math.log2(bytes - 1));
+  const base = 2 ** k;
+  const quarter = base / 4;
+  return base + Math.ceil((bytes - base) / quarter) * quarter;
+}
+
+const STORAGE_USAGE = 0x80 /* STORAGE */ | 0x4 /* COPY_SRC */ | 0x8 /* COPY_DST */;
+const UNIFORM_BLOCK = 256; // minUniformBufferOffsetAlignment upper bound
+const UNIFORM_RING_BYTES = 256 * UNIFORM_BLOCK;
+
+export interface Kernel {
+  /** Cache key; usually the WGSL source itself. */
+  key: string;
+  code: string;
+}
+
+export class Engine {
+  readonly device: GPUDevice;
+  readonly adapter: AdapterReport;
+  /** Dispatches per submit. Smaller batches free pooled buffers sooner; larger ones cost less CPU. */
+  batchSize = 32;
+
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private free = new Map<number, GPUBuffer[]>();
+  private pendingFree: GPUBuffer[] = [];
+  private pooledBytes = 0;
+  private readonly poolCapBytes: number;
+  private stagingFree: GPUBuffer[] = [];
+
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pendingDispatches = 0;
+  private uniformBuffer: GPUBuffer;
+  private uniformData = new ArrayBuffer(UNIFORM_RING_BYTES);
+  private uniformOffset = 0;
+
+  private liveBuffers = 0;
+  private liveBytes = 0;
+  private peakBytes = 0;
+  private dispatches = 0;
+  private readbacks = 0;
+  private lostReason: string | null = null;
+  private firstError: string | null = null;
+
+  constructor(device: GPUDevice, adapter: AdapterReport, opts: { poolCapBytes?: number } = {}) {
+    this.device = device;
+    this.adapter = adapter;
+    this.poolCapBytes = opts.poolCapBytes ?? 512 * 1024 * 1024;
+    this.uniformBuffer = device.createBuffer({ size: UNIFORM_RING_BYTES, usage: 0x40 /* UNIFORM */ | 0x8 });
+    device.lost.then((info) => {
+      this.lostReason = `${info.reason ?? 'unknown'}: ${info.message || 'no message'}`;
+    });
+    device.addEventListener?.('uncapturederror', (ev: Event) => {
+      const err = (ev as GPUUncapturedErrorEvent).error;
+      this.firstError ??= err?.message ?? String(err);
+    });
+  }
+
+  /** Throws if the device is gone or an earlier command failed validation; never hangs. */
+  check(): void {
+    if (this.lostReason !== null) throw new DeviceLostError(this.lostReason);
+    if (this.firstError !== null) {
+      const msg = this.firstError;
+      this.firstError = null;
+      throw new Error(`hypertape: the GPU rejected a command: ${msg}`);
+    }
+  }
+
+  get isLost(): boolean {
+    return this.lostReason !== null;
+  }
+
+  // ---- buffers -------------------------------------------------------------------------------
+
+  /** A storage buffer of at least `bytes` bytes, owned by the caller until `releaseBuffer`. */
+  acquireBuffer(bytes: number): GPUBuffer {
+    this.check();
+    const size = sizeClass(Math.max(bytes, 4));
+    const list = this.free.get(size);
+    let buf = list?.pop();
+    if (buf) this.pooledBytes -= size;
+    else buf = this.device.createBuffer({ size, usage: STORAGE_USAGE });
+    this.liveBuffers++;
+    this.liveBytes += size;
+    if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
+    return buf;
+  }
+
+  /**
+   * Gives a buffer back. While unsubmitted commands may still use it, it waits in `pendingFree`:
+   * an upload (queue.writeBuffer) into it would otherwise run before those commands.
+   */
+  releaseBuffer(buf: GPUBuffer): void {
+    this.liveBuffers--;
+    this.liveBytes -= buf.size;
+    if (this.encoder) this.pendingFree.push(buf);
+    else this.toPool(buf);
+  }
+
+  private toPool(buf: GPUBuffer): void {
+    if (this.lostReason !== null || this.pooledBytes + buf.size > this.poolCapBytes) {
+      buf.destroy();
+      return;
+    }
+    let list = this.free.get(buf.size);
+    if (!list) this.free.set(buf.size, (list = []));
+    list.push(buf);
+    this.pooledBytes += buf.size;
+  }
+
+  /** Frees every pooled buffer (live ones are untouched). */
+  trimPool(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+    this.pooledBytes = 0;
+  }
+
+  upload(buf: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
+    this.check();
+    this.device.queue.writeBuffer(buf, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  // ---- memory counters ---------------------------------------------------------------------
+
+  memory(): MemoryStats {
+    return {
+      liveBuffers: this.liveBuffers,
+      liveBytes: this.liveBytes,
+      peakBytes: this.peakBytes,
+      pooledBytes: this.pooledBytes,
+      dispatches: this.dispatches,
+      readbacks: this.readbacks,
+    };
+  }
+
+  resetPeak(): void {
+    this.peakBytes = this.liveBytes;
+  }
+
+  // ---- pipelines and dispatch --------------------------------------------------------------
+
+  pipeline(kernel: Kernel): GPUComputePipeline {
+    let p = this.pipelines.get(kernel.key);
+    if (!p) {
+      const module = this.device.createShaderModule({ code: kernel.code });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+      this.pipelines.set(kernel.key, p);
+    }
+    return p;
+  }
+
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  /**
+   * Records one dispatch into the open compute pass. Binding 0 is the uniform block `params`
+   * (at most 256 bytes), bindings 1.. are the storage buffers in order.
+   */
+  dispatch(kernel: Kernel, buffers: GPUBuffer[], params: ArrayBuffer, workgroups: [number, number?, number?]): void {
+    this.check();
+    if (params.byteLength > UNIFORM_BLOCK) throw new Error(`hypertape: kernel params of ${params.byteLength} bytes exceed ${UNIFORM_BLOCK}`);
+    if (this.uniformOffset + UNIFORM_BLOCK > UNIFORM_RING_BYTES) this.flush();
+    const pipeline = this.pipeline(kernel);
+    const offset = this.uniformOffset;
+    new Uint8Array(this.uniformData, offset, params.byteLength).set(new Uint8Array(params));
+    this.uniformOffset += UNIFORM_BLOCK;
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: this.uniformBuffer, offset, size: UNIFORM_BLOCK } },
+    ];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+    this.dispatches++;
+    if (++this.pendingDispatches >= this.batchSize) this.flush();
+  }
+
+  /** Records a buffer-to-buffer copy (used by the copy benchmark and by readback). */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.check();
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    if (++this.pendingDispatches >= this.batchSize) this.flush();
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    if (this.uniformOffset > 0) {
+      this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformData, 0, this.uniformOffset);
+      this.uniformOffset = 0;
+    }
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.pendingDispatches = 0;
+    for (const b of this.pendingFree) this.toPool(b);
+    this.pendingFree = [];
+  }
+
+  /** Resolves when the GPU has finished all submitted work. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.check();
+  }
+
+  /** Copies `bytes` bytes of `buf` (from `offset`) to the CPU. The only way data leaves the GPU. */
+  async read(buf: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
+    this.check();
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    let staging = this.takeStaging(size);
+    this.copy(buf, offset, staging, 0, size);
+    this.flush();
+    this.readbacks++;
+    try {
+      await staging.mapAsync(1 /* GPUMapMode.READ */, 0, size);
+    } catch (e) {
+      this.check();
+      throw e;
+    }
+    const out = staging.getMappedRange(0, size).slice(0, bytes);
+    staging.unmap();
+    this.stagingFree.push(staging);
+    this.check();
+    return out;
+  }
+
+  private takeStaging(size: number): GPUBuffer {
+    const i = this.stagingFree.findIndex((b) => b.size >= size && b.size <= 4 * size);
+    if (i >= 0) return this.stagingFree.splice(i, 1)[0]!;
+    if (this.stagingFree.length > 8) this.stagingFree.shift()!.destroy();
+    return this.device.createBuffer({ size: sizeClass(size), usage: 0x1 /* MAP_READ */ | 0x8 /* COPY_DST */ });
+  }
+
+  destroy(): void {
+    this.trimPool();
+    for (const b of this.stagingFree) b.destroy();
+    this.stagingFree = [];
+    this.uniformBuffer.destroy();
+    this.device.destroy();
+  }
+}

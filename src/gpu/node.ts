@@ -1,0 +1,53 @@
+// Node: WebGPU through Dawn (npm package `webgpu`). Tries Vulkan first; with no Vulkan adapter
+// (a stock Debian machine has Mesa's GL drivers but no Vulkan ICD) falls back to Dawn's OpenGL ES
+// backend at the compatibility feature level, on Mesa's surfaceless EGL platform.
+import { create, globals } from 'webgpu';
+import { Engine } from './engine.js';
+import { describeAdapter, install, initWith, requestDevice, NO_WEBGPU_HELP, type InitOptions } from './device.js';
+
+let globalsInstalled = false;
+// dawn.node lives as long as the object returned by create(); dropping it while a device is in
+// use crashes the process, so the chosen one is held here.
+let liveGpu: GPU | null = null;
+
+async function tryBackend(backend: 'vulkan' | 'opengles', powerPreference?: GPUPowerPreference) {
+  if (backend === 'opengles') process.env.EGL_PLATFORM ??= 'surfaceless';
+  const gpu = create([`backend=${backend}`]) as GPU;
+  const featureLevel = backend === 'opengles' ? 'compatibility' : 'core';
+  const adapter = await gpu.requestAdapter({ featureLevel, powerPreference } as GPURequestAdapterOptions);
+  return adapter ? { adapter, gpu, featureLevel: featureLevel as 'core' | 'compatibility' } : null;
+}
+
+export async function init(options: InitOptions = {}): Promise<Engine> {
+  if (!globalsInstalled) {
+    // GPUBufferUsage, GPUMapMode, ... as in a browser.
+    for (const [k, v] of Object.entries(globals)) (globalThis as Record<string, unknown>)[k] ??= v;
+    globalsInstalled = true;
+  }
+  if (options.device || options.gpu) return initWith(options);
+  const env = process.env.HYPERTAPE_BACKEND?.toLowerCase();
+  const choice = (env || options.backend || 'auto') as string;
+  if (!['auto', 'vulkan', 'opengles'].includes(choice)) {
+    throw new Error(`hypertape: unknown backend '${choice}' (from ${env ? 'HYPERTAPE_BACKEND' : 'init options'}); use 'auto', 'vulkan' or 'opengles'.`);
+  }
+  const order: ('vulkan' | 'opengles')[] = choice === 'auto' ? ['vulkan', 'opengles'] : [choice as 'vulkan' | 'opengles'];
+  const tried: string[] = [];
+  for (const backend of order) {
+    let found;
+    try {
+      found = await tryBackend(backend, options.powerPreference);
+    } catch (e) {
+      tried.push(`${backend}: ${(e as Error).message}`);
+      continue;
+    }
+    if (!found) {
+      tried.push(`${backend}: no adapter`);
+      continue;
+    }
+    liveGpu = found.gpu;
+    const device = await requestDevice(found.adapter);
+    const report = describeAdapter(found.adapter, backend, found.featureLevel, device);
+    return install(new Engine(device, report), options);
+  }
+  throw new Error(`${NO_WEBGPU_HELP}\n  Tried: ${tried.join('; ')}.`);
+}

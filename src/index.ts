@@ -1,0 +1,26 @@
+// hypertape's platform-independent surface. src/node.ts and src/browser.ts add `init`.
+export { Tensor, tensor, empty, tidy, keep, dispose, sizeOf, type DType, type Shape, type NestedArray } from './tensor.js';
+export { engine, hasEngine, type InitOptions } from './gpu/device.js';
+export { DeviceLostError, type AdapterReport, type MemoryStats } from './gpu/engine.js';
+export * from './ops/index.js';
+export { Tape, type TapeOptions, type BackwardOptions } from './autodiff/tape.js';
+export { grad, valueAndGrad, vjp, jvp, jvpBatch, hvp, mapStructure } from './autodiff/api.js';
+export { untraced } from './autodiff/trace.js';
+
+import { engine } from './gpu/device.js';
+import type { MemoryStats } from './gpu/engine.js';
+
+/** Live buffers, live bytes and peak bytes of tensor storage on the current device. */
+export function memory(): MemoryStats {
+  return engine().memory();
+}
+
+/** Starts peak tracking afresh from the current live bytes. */
+export function resetPeak(): void {
+  engine().resetPeak();
+}
+
+/** Submits pending GPU work and waits for it to finish. */
+export function sync(): Promise<void> {
+  return engine().sync();
+}

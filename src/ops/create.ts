@@ -1,0 +1,67 @@
+// Tensor creation on the GPU: fills, ranges and seeded random numbers. All are constants for
+// autodiff (no rules needed).
+import { Storage, Tensor, empty, type DType, type Shape } from '../tensor.js';
+import { engine } from '../gpu/device.js';
+import { elementwise, randomLaunch } from './launch.js';
+
+/** A tensor filled with `value`. */
+export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor {
+  const out = empty(shape, dtype);
+  if (dtype === 'i32' && !Number.isInteger(value)) throw new Error(`hypertape: full: ${value} is not an integer for an i32 tensor`);
+  const expr = dtype === 'f32' ? 'p.scalars.x' : 'i32(p.scalars.x)';
+  return elementwise({ shape, expr, inputs: [], out: { tensor: out }, scalars: [value] });
+}
+
+export const zeros = (shape: Shape, dtype: DType = 'f32'): Tensor => full(shape, 0, dtype);
+export const ones = (shape: Shape, dtype: DType = 'f32'): Tensor => full(shape, 1, dtype);
+export const zerosLike = (t: Tensor): Tensor => full(t.shape, 0, t.dtype);
+export const onesLike = (t: Tensor): Tensor => full(t.shape, 1, t.dtype);
+
+/** [start, start + step, ...) below `stop`, like NumPy's arange. */
+export function arange(start: number, stop?: number, step = 1, dtype: DType = 'f32'): Tensor {
+  if (stop === undefined) [start, stop] = [0, start];
+  if (step === 0) throw new Error('hypertape: arange step must not be 0');
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  const out = empty([n], dtype);
+  const expr = dtype === 'f32' ? 'p.scalars.x + p.scalars.y * f32(i)' : 'i32(p.scalars.x) + i32(p.scalars.y) * i32(i)';
+  return elementwise({ shape: [n], expr, inputs: [], out: { tensor: out }, scalars: [start, step] });
+}
+
+export interface RandomOptions {
+  /** Same seed, same numbers on every adapter (Node and browser). Default 0. */
+  seed?: number;
+}
+
+function checkSeed(seed: number): number {
+  if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) {
+    throw new Error(`hypertape: random seed must be a non-negative integer, got ${seed}`);
+  }
+  return seed;
+}
+
+export function randomUniform(shape: Shape, opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+  return randomLaunch(shape, checkSeed(opts.seed ?? 0), 'uniform', opts.low ?? 0, opts.high ?? 1);
+}
+
+export function randomNormal(shape: Shape, opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+  return randomLaunch(shape, checkSeed(opts.seed ?? 0), 'normal', opts.mean ?? 0, opts.std ?? 1);
+}
+
+// Scalars used as op operands (x * 0.5) live in small persistent tensors, one per value, so a
+// loop that multiplies by the same step size uploads it once.
+const constants = new Map<number, { engine: unknown; t: Tensor }>();
+
+export function scalarConst(value: number): Tensor {
+  const e = engine();
+  const key = Object.is(value, -0) ? 0 : value;
+  const hit = constants.get(key);
+  if (hit && hit.engine === e && !hit.t.disposed) return hit.t;
+  if (constants.size > 4096) {
+    for (const { t } of constants.values()) if (!t.disposed) t.dispose();
+    constants.clear();
+  }
+  const t = new Tensor(new Storage(e.acquireBuffer(4), 4), [], 'f32', { untracked: true });
+  e.upload(t.buffer, new Float32Array([value]));
+  constants.set(key, { engine: e, t });
+  return t;
+}

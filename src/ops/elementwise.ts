@@ -1,0 +1,257 @@
+// Elementwise ops. Each entry: the WGSL expression its kernel evaluates, its VJP and its JVP,
+// side by side. Binary ops broadcast like NumPy; a number operand becomes a cached constant.
+import { Tensor, type Shape } from '../tensor.js';
+import { checkF32, record, type Primitive } from './core.js';
+import { elementwise } from './launch.js';
+import { broadcastShapes, broadcastStrides, liftTangent, unbroadcast } from './shape.js';
+import { scalarConst } from './create.js';
+
+export type Operand = Tensor | number;
+
+function asTensor(x: Operand): Tensor {
+  return typeof x === 'number' ? scalarConst(x) : x;
+}
+
+// ---- unary ----------------------------------------------------------------------------------
+
+type UnaryRules = Pick<Primitive<null>, 'vjp' | 'jvp' | 'saves' | 'nondiff'>;
+
+function unary(name: string, expr: string, rules: UnaryRules): ((x: Tensor) => Tensor) & { prim: Primitive<null> } {
+  const prim: Primitive<null> = { name, ...rules };
+  const fn = (x: Tensor): Tensor => {
+    checkF32(name, x);
+    const out = elementwise({ shape: x.shape, expr, inputs: [{ tensor: x }] });
+    return record(prim, [x], out, null);
+  };
+  return Object.assign(fn, { prim });
+}
+
+const X = { inputs: [0], output: false };
+const Y = { inputs: [], output: true };
+const NONE = { inputs: [], output: false };
+
+export const neg = unary('neg', '-a', {
+  saves: NONE,
+  vjp: (g) => [neg(g)],
+  jvp: ([dx]) => neg(dx!),
+});
+
+export const sign = unary('sign', 'sign(a)', { nondiff: true });
+
+export const abs = unary('abs', 'abs(a)', {
+  saves: X,
+  vjp: (g, { inputs: [x] }) => [mul(g, sign(x!))],
+  jvp: ([dx], { inputs: [x] }) => mul(dx!, sign(x!)),
+});
+
+export const exp = unary('exp', 'exp(a)', {
+  saves: Y,
+  vjp: (g, { out }) => [mul(g, out!)],
+  jvp: ([dx], { out }) => mul(dx!, out),
+});
+
+export const log = unary('log', 'log(a)', {
+  saves: X,
+  vjp: (g, { inputs: [x] }) => [div(g, x!)],
+  jvp: ([dx], { inputs: [x] }) => div(dx!, x!),
+});
+
+export const sqrt = unary('sqrt', 'sqrt(a)', {
+  saves: Y,
+  vjp: (g, { out }) => [div(g, mul(out!, 2))],
+  jvp: ([dx], { out }) => div(dx!, mul(out, 2)),
+});
+
+export const square = unary('square', 'a * a', {
+  saves: X,
+  vjp: (g, { inputs: [x] }) => [mul(g, mul(x!, 2))],
+  jvp: ([dx], { inputs: [x] }) => mul(dx!, mul(x!, 2)),
+});
+
+export const sin = unary('sin', 'sin(a)', {
+  saves: X,
+  vjp: (g, { inputs: [x] }) => [mul(g, cos(x!))],
+  jvp: ([dx], { inputs: [x] }) => mul(dx!, cos(x!)),
+});
+
+export const cos = unary('cos', 'cos(a)', {
+  saves: X,
+  vjp: (g, { inputs: [x] }) => [neg(mul(g, sin(x!)))],
+  jvp: ([dx], { inputs: [x] }) => neg(mul(dx!, sin(x!))),
+});
+
+// tanh saturates to +-1 by |x| = 15 in f32; clamping keeps implementations that compute it
+// through exp from overflowing to NaN.
+export const tanh = unary('tanh', 'tanh(clamp(a, -15.0, 15.0))', {
+  saves: Y,
+  vjp: (g, { out }) => [mul(g, sub(1, square(out!)))],
+  jvp: ([dx], { out }) => mul(dx!, sub(1, square(out))),
+});
+
+export const sigmoid = unary('sigmoid', 'sigmoidf(a)', {
+  saves: Y,
+  vjp: (g, { out }) => [mul(g, mul(out!, sub(1, out!)))],
+  jvp: ([dx], { out }) => mul(dx!, mul(out, sub(1, out))),
+});
+
+export const relu = unary('relu', 'max(a, 0.0)', {
+  saves: X,
+  vjp: (g, { inputs: [x] }) => [mul(g, greater(x!, 0))],
+  jvp: ([dx], { inputs: [x] }) => mul(dx!, greater(x!, 0)),
+});
+
+/** log(1 + e^x), stable for large |x|. */
+export const softplus = unary('softplus', 'softplusf(a)', {
+  saves: X,
+  vjp: (g, { inputs: [x] }) => [mul(g, sigmoid(x!))],
+  jvp: ([dx], { inputs: [x] }) => mul(dx!, sigmoid(x!)),
+});
+
+/** log(sigmoid(x)) = -softplus(-x), stable for large |x|. */
+export const logSigmoid = unary('logSigmoid', '-softplusf(-a)', {
+  saves: X,
+  vjp: (g, { inputs: [x] }) => [mul(g, sigmoid(neg(x!)))],
+  jvp: ([dx], { inputs: [x] }) => mul(dx!, sigmoid(neg(x!))),
+});
+
+// ---- binary ---------------------------------------------------------------------------------
+
+type BinaryRules = Pick<Primitive<null>, 'vjp' | 'jvp' | 'saves' | 'nondiff'>;
+
+function launchN(name: string, expr: string, ins: Tensor[], outShape: Shape): Tensor {
+  return elementwise({ shape: outShape, expr, inputs: ins.map((t) => ({ tensor: t, strides: broadcastStrides(t.shape, outShape) })) });
+}
+
+function binary(name: string, expr: string, rules: BinaryRules): ((a: Operand, b: Operand) => Tensor) & { prim: Primitive<null> } {
+  const prim: Primitive<null> = { name, ...rules };
+  const fn = (a: Operand, b: Operand): Tensor => {
+    const ta = asTensor(a);
+    const tb = asTensor(b);
+    checkF32(name, ta, tb);
+    const shape = broadcastShapes(name, ta.shape, tb.shape);
+    return record(prim, [ta, tb], launchN(name, expr, [ta, tb], shape), null);
+  };
+  return Object.assign(fn, { prim });
+}
+
+/** Lines up both tangents with the output (see liftTangent); a missing one stays null. */
+function lift2(dots: (Tensor | null)[], outRank: number, nb: number): (Tensor | null)[] {
+  return dots.map((d) => (d ? liftTangent(d, nb, outRank) : null));
+}
+
+function addOpt(a: Tensor | null, b: Tensor | null): Tensor | null {
+  if (a && b) return add(a, b);
+  return a ?? b;
+}
+
+export const add = binary('add', 'a + b', {
+  saves: NONE,
+  vjp: (g, { shapes }) => [unbroadcast(g, shapes[0]!), unbroadcast(g, shapes[1]!)],
+  jvp: (dots, { out, nb }) => {
+    const [da, db] = lift2(dots, out.rank, nb);
+    return addOpt(da!, db!);
+  },
+});
+
+export const sub = binary('sub', 'a - b', {
+  saves: NONE,
+  vjp: (g, { shapes }) => [unbroadcast(g, shapes[0]!), unbroadcast(neg(g), shapes[1]!)],
+  jvp: (dots, { out, nb }) => {
+    const [da, db] = lift2(dots, out.rank, nb);
+    return addOpt(da, db ? neg(db) : null);
+  },
+});
+
+export const mul = binary('mul', 'a * b', {
+  saves: { inputs: [0, 1], output: false },
+  vjp: (g, { inputs: [a, b], shapes }) => [unbroadcast(mul(g, b!), shapes[0]!), unbroadcast(mul(g, a!), shapes[1]!)],
+  jvp: (dots, { inputs: [a, b], out, nb }) => {
+    const [da, db] = lift2(dots, out.rank, nb);
+    return addOpt(da ? mul(da, b!) : null, db ? mul(a!, db) : null);
+  },
+});
+
+export const div = binary('div', 'a / b', {
+  saves: { inputs: [1], output: true },
+  vjp: (g, { inputs: [, b], out, shapes }) => {
+    const ga = div(g, b!);
+    return [unbroadcast(ga, shapes[0]!), unbroadcast(neg(mul(ga, out!)), shapes[1]!)];
+  },
+  jvp: (dots, { inputs: [, b], out, nb }) => {
+    const [da, db] = lift2(dots, out.rank, nb);
+    const num = addOpt(da, db ? neg(mul(out, db)) : null);
+    return num ? div(num, b!) : null;
+  },
+});
+
+export const pow = binary('pow', 'powf(a, b)', {
+  saves: { inputs: [0, 1], output: true },
+  vjp: (g, { inputs: [a, b], out, shapes }) => [
+    unbroadcast(mul(g, mul(b!, pow(a!, sub(b!, 1)))), shapes[0]!),
+    unbroadcast(mul(g, mul(out!, safeLog(a!))), shapes[1]!),
+  ],
+  jvp: (dots, { inputs: [a, b], out, nb }) => {
+    const [da, db] = lift2(dots, out.rank, nb);
+    return addOpt(da ? mul(da, mul(b!, pow(a!, sub(b!, 1)))) : null, db ? mul(db, mul(out, safeLog(a!))) : null);
+  },
+});
+
+/** log(a) where a > 0, else 0: d(a^b)/db is taken as 0 where a^b has no real log. */
+function safeLog(a: Tensor): Tensor {
+  return where(greater(a, 0), log(maximum(a, 1e-30)), 0);
+}
+
+export const maximum = binary('maximum', 'max(a, b)', {
+  saves: { inputs: [0, 1], output: false },
+  vjp: (g, { inputs: [a, b], shapes }) => {
+    const m = greaterEqual(a!, b!);
+    return [unbroadcast(mul(g, m), shapes[0]!), unbroadcast(mul(g, sub(1, m)), shapes[1]!)];
+  },
+  jvp: (dots, { inputs: [a, b], out, nb }) => {
+    const [da, db] = lift2(dots, out.rank, nb);
+    const m = greaterEqual(a!, b!);
+    return addOpt(da ? mul(da, m) : null, db ? mul(db, sub(1, m)) : null);
+  },
+});
+
+export const minimum = binary('minimum', 'min(a, b)', {
+  saves: { inputs: [0, 1], output: false },
+  vjp: (g, { inputs: [a, b], shapes }) => {
+    const m = lessEqual(a!, b!);
+    return [unbroadcast(mul(g, m), shapes[0]!), unbroadcast(mul(g, sub(1, m)), shapes[1]!)];
+  },
+  jvp: (dots, { inputs: [a, b], out, nb }) => {
+    const [da, db] = lift2(dots, out.rank, nb);
+    const m = lessEqual(a!, b!);
+    return addOpt(da ? mul(da, m) : null, db ? mul(db, sub(1, m)) : null);
+  },
+});
+
+// Comparisons give 1.0 where true and 0.0 where false; they are constants for autodiff.
+const cmp = (name: string, op: string) => binary(name, `select(0.0, 1.0, a ${op} b)`, { nondiff: true });
+export const less = cmp('less', '<');
+export const lessEqual = cmp('lessEqual', '<=');
+export const greater = cmp('greater', '>');
+export const greaterEqual = cmp('greaterEqual', '>=');
+export const equal = cmp('equal', '==');
+export const notEqual = cmp('notEqual', '!=');
+
+// ---- where ----------------------------------------------------------------------------------
+
+const whereP: Primitive<null> = {
+  name: 'where',
+  saves: { inputs: [0], output: false },
+  vjp: (g, { inputs: [c], shapes }) => [null, unbroadcast(where(c!, g, 0), shapes[1]!), unbroadcast(where(c!, 0, g), shapes[2]!)],
+  jvp: (dots, { inputs: [c], out, nb }) => {
+    const [, da, db] = lift2(dots, out.rank, nb);
+    return addOpt(da ? where(c!, da, 0) : null, db ? where(c!, 0, db) : null);
+  },
+};
+
+/** cond != 0 ? a : b, elementwise with broadcasting. cond is not differentiated. */
+export function where(cond: Operand, a: Operand, b: Operand): Tensor {
+  const [tc, ta, tb] = [asTensor(cond), asTensor(a), asTensor(b)];
+  checkF32('where', tc, ta, tb);
+  const shape = broadcastShapes('where', tc.shape, ta.shape, tb.shape);
+  return record(whereP, [tc, ta, tb], launchN('where', 'select(c, b, a != 0.0)', [tc, ta, tb], shape), null);
+}

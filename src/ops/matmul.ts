@@ -1,0 +1,78 @@
+// Matrix product, 2-D and batched (batch dims broadcast), with transpose flags that the kernel
+// absorbs into its strides. VJP and JVP are matmuls with the flags rearranged.
+import { Tensor, shapeStr, sizeOf } from '../tensor.js';
+import { checkF32, record, type Primitive } from './core.js';
+import { matmulLaunch } from './launch.js';
+import { broadcastShapes, broadcastTo, unbroadcast, liftTangent } from './shape.js';
+import { add } from './elementwise.js';
+
+export interface MatmulOptions {
+  /** Use A^T (the last two axes swapped). */
+  transA?: boolean;
+  /** Use B^T. */
+  transB?: boolean;
+}
+
+interface Params {
+  transA: boolean;
+  transB: boolean;
+}
+
+const matmulP: Primitive<Params> = {
+  name: 'matmul',
+  saves: { inputs: [0, 1], output: false },
+  // C = op(A) op(B); dA and dB are again single matmuls, no explicit transposes.
+  vjp: (g, { inputs: [a, b], shapes, params: { transA, transB } }) => {
+    const da = transA
+      ? matmul(b!, g, { transA: transB, transB: true }) // dA = op(B) g^T
+      : matmul(g, b!, { transB: !transB }); // dA = g op(B)^T
+    const db = transB
+      ? matmul(g, a!, { transA: true, transB: transA }) // dB = g^T op(A)
+      : matmul(a!, g, { transA: !transA }); // dB = op(A)^T g
+    return [unbroadcast(da, shapes[0]!), unbroadcast(db, shapes[1]!)];
+  },
+  jvp: ([da, db], { inputs: [a, b], params, nb }) => {
+    const t1 = da ? matmul(liftTangent(da, nb, Math.max(a!.rank, 2)), b!, params) : null;
+    const t2 = db ? matmul(a!, liftTangent(db, nb, Math.max(b!.rank, 2)), params) : null;
+    return t1 && t2 ? add(t1, t2) : (t1 ?? t2);
+  },
+};
+
+/** op(A) @ op(B) over the last two axes; leading axes are batch dims and broadcast. */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  checkF32('matmul', a, b);
+  const transA = !!opts.transA;
+  const transB = !!opts.transB;
+  if (a.rank < 2 || b.rank < 2) {
+    throw new Error(`hypertape: matmul needs rank >= 2 operands, got ${a.describe()} and ${b.describe()} (reshape vectors to [1, n] or [n, 1])`);
+  }
+  const [ar, ac] = [a.shape[a.rank - 2]!, a.shape[a.rank - 1]!];
+  const [br, bc] = [b.shape[b.rank - 2]!, b.shape[b.rank - 1]!];
+  const M = transA ? ac : ar;
+  const K = transA ? ar : ac;
+  const Kb = transB ? bc : br;
+  const N = transB ? br : bc;
+  if (K !== Kb) {
+    throw new Error(`hypertape: matmul: inner dims differ: ${a.describe()}${transA ? '^T' : ''} @ ${b.describe()}${transB ? '^T' : ''} (${K} vs ${Kb})`);
+  }
+  const batchShape = broadcastShapes('matmul (batch dims)', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batch = sizeOf(batchShape);
+  // An operand whose batch is neither full nor a single matrix is expanded first.
+  const fit = (t: Tensor, rows: number, cols: number): [Tensor, number] => {
+    const tb = sizeOf(t.shape.slice(0, -2));
+    if (tb === batch) return [t, rows * cols];
+    if (tb === 1) return [t, 0];
+    return [broadcastTo(t, [...batchShape, rows, cols]), rows * cols];
+  };
+  const [A, aBatch] = fit(a, ar, ac);
+  const [B, bBatch] = fit(b, br, bc);
+  const out = matmulLaunch(A, B, {
+    M, N, K, batch,
+    aBatch, aRow: transA ? 1 : ac, aCol: transA ? ac : 1,
+    bBatch, bRow: transB ? 1 : bc, bCol: transB ? bc : 1,
+  }, [...batchShape, M, N]);
+  if (A !== a) A.dispose();
+  if (B !== b) B.dispose();
+  if (out.shape.length !== batchShape.length + 2) throw new Error(`hypertape internal: matmul shape ${shapeStr(out.shape)}`);
+  return record(matmulP, [a, b], out, { transA, transB });
+}

@@ -1,0 +1,300 @@
+// The Tensor type: a shape, a dtype and a reference-counted GPU buffer. Contiguous, row-major.
+// Data leaves the GPU only through the async `data()`, `array()` and `item()`.
+import { engine } from './gpu/device.js';
+
+export type DType = 'f32' | 'i32';
+export type Shape = readonly number[];
+
+/** A GPU buffer shared by a tensor and its reshapes; returned to the pool when the last user lets go. */
+export class Storage {
+  refs = 1;
+  constructor(readonly buffer: GPUBuffer, readonly bytes: number) {}
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+  release(): void {
+    if (--this.refs === 0) engine().releaseBuffer(this.buffer);
+  }
+}
+
+/** State shared by every handle of one tensor value (see `Tensor.ref`). */
+interface Shared {
+  handles: number;
+  /** Forward-mode tangent, valid only while its trace (level) is active. */
+  tangent?: { level: number; value: Tensor };
+}
+
+let nextId = 1;
+
+// ---- scopes ---------------------------------------------------------------------------------
+
+const scopes: Set<Tensor>[] = [];
+
+function track(t: Tensor): void {
+  scopes[scopes.length - 1]?.add(t);
+}
+
+/** Collects every tensor reachable from `value` (a tensor, or arrays/objects of them). */
+export function tensorsIn(value: unknown, out: Tensor[] = []): Tensor[] {
+  if (value instanceof Tensor) out.push(value);
+  else if (Array.isArray(value)) for (const v of value) tensorsIn(v, out);
+  else if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) tensorsIn(v, out);
+  }
+  return out;
+}
+
+/**
+ * Runs `fn` and disposes every tensor created inside it except those it returns (found in
+ * arrays and plain objects too) and those passed to `keep`. Scopes nest; kept tensors belong to
+ * the enclosing scope. `fn` must be synchronous.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+    if (result instanceof Promise) {
+      throw new Error('hypertape: tidy() takes a synchronous function; await outside it and dispose() what you keep.');
+    }
+  } catch (e) {
+    scopes.pop();
+    for (const t of scope) if (!t.disposed) t.dispose();
+    throw e;
+  }
+  scopes.pop();
+  const keepSet = new Set(tensorsIn(result));
+  for (const t of scope) {
+    if (keepSet.has(t)) track(t);
+    else if (!t.disposed) t.dispose();
+  }
+  return result;
+}
+
+/** Exempts tensors from the enclosing tidy() scopes. */
+export function keep<T>(value: T): T {
+  for (const t of tensorsIn(value)) for (const s of scopes) s.delete(t);
+  return value;
+}
+
+/** Disposes every tensor found in `value` (arrays and plain objects are searched). */
+export function dispose(value: unknown): void {
+  for (const t of tensorsIn(value)) if (!t.disposed) t.dispose();
+}
+
+// ---- Tensor ---------------------------------------------------------------------------------
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function shapeStr(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export class Tensor {
+  /** Identity of the value; aliases made with `ref()` share it. */
+  readonly id: number;
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly size: number;
+  /** An optional label used in error messages. */
+  name?: string;
+  private _storage: Storage | null;
+  private readonly shared: Shared;
+
+  constructor(storage: Storage, shape: Shape, dtype: DType, opts: { untracked?: boolean; id?: number; shared?: Shared } = {}) {
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new Error(`hypertape: invalid shape ${shapeStr(shape)}: dims must be non-negative integers`);
+    }
+    this._storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.size = sizeOf(shape);
+    this.id = opts.id ?? nextId++;
+    this.shared = opts.shared ?? { handles: 0 };
+    this.shared.handles++;
+    if (!opts.untracked) track(this);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get disposed(): boolean {
+    return this._storage === null;
+  }
+
+  /** The GPU storage; throws if this tensor was disposed. */
+  get storage(): Storage {
+    if (!this._storage) {
+      throw new Error(`hypertape: tensor ${this.describe()} was disposed and cannot be used again ` +
+        `(keep it alive by returning it from tidy(), or keep(), or dispose it later).`);
+    }
+    return this._storage;
+  }
+
+  get buffer(): GPUBuffer {
+    return this.storage.buffer;
+  }
+
+  describe(): string {
+    return `${this.name ? `'${this.name}' ` : ''}#${this.id} ${this.dtype}${shapeStr(this.shape)}`;
+  }
+
+  toString(): string {
+    return `Tensor(${this.describe()})`;
+  }
+
+  /**
+   * Another handle on the same value (same id, same buffer), with its own dispose(); not
+   * collected by tidy() unless `tracked`. Tapes use it to keep what a backward pass needs alive.
+   */
+  ref(tracked = false): Tensor {
+    return new Tensor(this.storage.retain(), this.shape, this.dtype, { untracked: !tracked, id: this.id, shared: this.shared });
+  }
+
+  /** The same buffer under another shape (no copy). */
+  view(shape: Shape): Tensor {
+    return new Tensor(this.storage.retain(), shape, this.dtype);
+  }
+
+  dispose(): void {
+    if (!this._storage) return;
+    this._storage.release();
+    this._storage = null;
+    if (--this.shared.handles === 0 && this.shared.tangent) {
+      this.shared.tangent.value.dispose();
+      this.shared.tangent = undefined;
+    }
+  }
+
+  /** @internal forward mode: the tangent attached at `level`, if any. */
+  tangentAt(level: number): Tensor | undefined {
+    const t = this.shared.tangent;
+    return t && t.level === level && !t.value.disposed ? t.value : undefined;
+  }
+
+  /** @internal attaches a tangent (an alias of `value`; the caller keeps its own handle). */
+  setTangent(level: number, value: Tensor): void {
+    this.shared.tangent?.value.dispose();
+    this.shared.tangent = { level, value: value.ref() };
+  }
+
+  /** @internal detaches the tangent without disposing it; the caller takes ownership. */
+  takeTangent(level: number): Tensor | undefined {
+    const t = this.tangentAt(level);
+    if (t) this.shared.tangent = undefined;
+    return t;
+  }
+
+  /** Copies the contents to the CPU: Float32Array for f32, Int32Array for i32. */
+  async data(): Promise<Float32Array | Int32Array> {
+    const st = this.storage;
+    const bytes = this.size * 4;
+    if (bytes === 0) return this.dtype === 'f32' ? new Float32Array(0) : new Int32Array(0);
+    st.retain();
+    try {
+      const raw = await engine().read(st.buffer, 0, bytes);
+      return this.dtype === 'f32' ? new Float32Array(raw) : new Int32Array(raw);
+    } finally {
+      st.release();
+    }
+  }
+
+  /** Contents as nested arrays (a number for rank 0). */
+  async array(): Promise<NestedArray> {
+    const flat = Array.from(await this.data());
+    return nest(flat, this.shape);
+  }
+
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`hypertape: item() needs a tensor with one element, got ${this.describe()}`);
+    return (await this.data())[0]!;
+  }
+}
+
+export type NestedArray = number | NestedArray[];
+
+function nest(flat: number[], shape: Shape): NestedArray {
+  if (shape.length === 0) return flat[0]!;
+  const [d, ...rest] = shape;
+  const inner = sizeOf(rest);
+  const out: NestedArray[] = [];
+  for (let i = 0; i < d!; i++) out.push(nest(flat.slice(i * inner, (i + 1) * inner), rest));
+  return out;
+}
+
+// ---- allocation -----------------------------------------------------------------------------
+
+/** A new, uninitialised tensor (the caller fills it with a kernel). */
+export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
+  const bytes = sizeOf(shape) * 4;
+  return new Tensor(new Storage(engine().acquireBuffer(bytes), bytes), shape, dtype);
+}
+
+export type TensorLike = number | NestedArray | ArrayLike<number> | Float32Array | Int32Array;
+
+function inferShape(data: unknown): number[] {
+  const shape: number[] = [];
+  let cur: unknown = data;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    cur = cur[0];
+  }
+  return shape;
+}
+
+function flatten(data: unknown, shape: number[], depth: number, out: number[]): void {
+  if (depth === shape.length) {
+    if (typeof data !== 'number') throw new Error(`hypertape: tensor() expects numbers, found ${typeof data}`);
+    out.push(data);
+    return;
+  }
+  if (!Array.isArray(data) || data.length !== shape[depth]) {
+    throw new Error(`hypertape: ragged nested array: expected length ${shape[depth]} at depth ${depth} (shape ${shapeStr(shape)})`);
+  }
+  for (const d of data) flatten(d, shape, depth + 1, out);
+}
+
+/**
+ * A tensor from a number, nested arrays or a typed array. `shape` is required for flat typed
+ * arrays of rank > 1; dtype defaults to 'i32' for Int32Array and 'f32' otherwise.
+ */
+export function tensor(data: TensorLike, shape?: Shape, dtype?: DType): Tensor {
+  let flat: ArrayLike<number>;
+  let inferred: Shape;
+  if (typeof data === 'number') {
+    flat = [data];
+    inferred = [];
+  } else if (ArrayBuffer.isView(data)) {
+    flat = data as ArrayLike<number>;
+    inferred = [flat.length];
+    dtype ??= data instanceof Int32Array ? 'i32' : 'f32';
+  } else if (Array.isArray(data)) {
+    inferred = inferShape(data);
+    const out: number[] = [];
+    flatten(data, inferred as number[], 0, out);
+    flat = out;
+  } else {
+    flat = Array.from(data as ArrayLike<number>);
+    inferred = [flat.length];
+  }
+  dtype ??= 'f32';
+  const s = shape ?? inferred;
+  if (sizeOf(s) !== flat.length) {
+    throw new Error(`hypertape: tensor() got ${flat.length} values for shape ${shapeStr(s)} (${sizeOf(s)} needed)`);
+  }
+  const typed = dtype === 'f32' ? Float32Array.from(flat) : Int32Array.from(flat);
+  if (dtype === 'i32' && !Array.from(flat).every((v) => Number.isInteger(v))) {
+    throw new Error('hypertape: an i32 tensor needs integer values');
+  }
+  const t = empty(s, dtype);
+  if (typed.byteLength > 0) engine().upload(t.buffer, typed);
+  return t;
+}

@@ -1,0 +1,63 @@
+// Shared test helpers: one engine for the whole suite, a seeded CPU PRNG for inputs, and
+// closeness checks with stated tolerances.
+import { init, type Tensor } from '../src/node.js';
+
+let ready: Promise<unknown> | null = null;
+
+/** Initialises the GPU once for all suites (use as `suite.before(setup)`). */
+export function setup(): Promise<unknown> {
+  ready ??= init({ verbose: !!process.env.HYPERTAPE_VERBOSE });
+  return ready;
+}
+
+/** Mulberry32: a small seeded PRNG for test inputs (independent of the GPU's generator). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n values uniform in [lo, hi). */
+export function randArray(n: number, seed: number, lo = -1, hi = 1): Float64Array {
+  const r = rng(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
+
+export interface Tolerance {
+  rtol?: number;
+  atol?: number;
+}
+
+/** Throws with the worst element if |a - b| > atol + rtol * |b| anywhere. */
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance = {}, what = 'values'): void {
+  const rtol = tol.rtol ?? 1e-5;
+  const atol = tol.atol ?? 1e-6;
+  if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length} != expected ${expected.length}`);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i]!;
+    const b = expected[i]!;
+    if (Number.isNaN(b) && Number.isNaN(a)) continue;
+    if (a === b) continue;
+    const excess = Math.abs(a - b) - (atol + rtol * Math.abs(b));
+    if (!(excess <= 0) && (worst < 0 || excess > worstExcess || Number.isNaN(excess))) {
+      worst = i;
+      worstExcess = excess;
+    }
+  }
+  if (worst >= 0) {
+    throw new Error(`${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`);
+  }
+}
+
+export async function values(t: Tensor): Promise<number[]> {
+  return Array.from(await t.data());
+}
