@@ -2,11 +2,11 @@
 // closeness checks with stated tolerances.
 import { init, type Tensor } from '../src/node.js';
 
-let ready: Promise<unknown> | null = null;
+let ready: Promise<void> | null = null;
 
 /** Initialises the GPU once for all suites (use as `suite.before(setup)`). */
-export function setup(): Promise<unknown> {
-  ready ??= init({ verbose: !!process.env.HYPERTAPE_VERBOSE });
+export function setup(): Promise<void> {
+  ready ??= init({ verbose: !!process.env.HYPERTAPE_VERBOSE }).then(() => undefined);
   return ready;
 }
 

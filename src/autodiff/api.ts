@@ -26,7 +26,7 @@ export interface GradOptions {
   argnums?: number | number[];
 }
 
-type Grads<A extends unknown[], O extends GradOptions | undefined> = O extends { argnums: number[] } ? unknown[] : A[0];
+type Grads<A extends any[], O extends GradOptions | undefined> = O extends { argnums: number[] } ? unknown[] : A[0];
 
 function selectArgs(args: unknown[], argnums: number | number[]): unknown {
   if (Array.isArray(argnums)) return argnums.map((i) => args[i]);
@@ -45,7 +45,7 @@ function checkScalar(what: string, y: unknown): Tensor {
  * valueAndGrad(f)(...args) = { value: f(...args), grads: df/dargs[argnums] }, f scalar-valued.
  * Under an enclosing tape or jvp the gradient is itself differentiable.
  */
-export function valueAndGrad<A extends unknown[], O extends GradOptions | undefined = undefined>(
+export function valueAndGrad<A extends any[], O extends GradOptions | undefined = undefined>(
   f: (...args: A) => Tensor,
   opts?: O,
 ): (...args: A) => { value: Tensor; grads: Grads<A, O> } {
@@ -70,7 +70,7 @@ export function valueAndGrad<A extends unknown[], O extends GradOptions | undefi
 }
 
 /** grad(f)(...args): the gradient of scalar f with respect to args[argnums]. */
-export function grad<A extends unknown[], O extends GradOptions | undefined = undefined>(f: (...args: A) => Tensor, opts?: O): (...args: A) => Grads<A, O> {
+export function grad<A extends any[], O extends GradOptions | undefined = undefined>(f: (...args: A) => Tensor, opts?: O): (...args: A) => Grads<A, O> {
   const vg = valueAndGrad(f, opts);
   return (...args: A) => {
     const { value, grads } = vg(...args);
@@ -84,7 +84,7 @@ export function grad<A extends unknown[], O extends GradOptions | undefined = un
  * primal (same structure as the primals). The tape is freed after the first pullback unless
  * `retain` is set (then call dispose()).
  */
-export function vjp<A extends unknown[]>(
+export function vjp<A extends any[]>(
   f: (...args: A) => Tensor,
   ...primals: A
 ): { out: Tensor; pullback: (cotangent: Tensor, opts?: { retain?: boolean }) => A; dispose: () => void } {
@@ -121,7 +121,7 @@ const dualP: Primitive<null> = {
   jvp: ([dx]) => dx,
 };
 
-function runForward<A extends unknown[]>(what: string, f: (...args: A) => Tensor, primals: A, tangents: unknown, batch: number[]): { out: Tensor; tangent: Tensor } {
+function runForward<A extends any[]>(what: string, f: (...args: A) => Tensor, primals: A, tangents: unknown, batch: number[]): { out: Tensor; tangent: Tensor } {
   const ps = tensorsIn(primals);
   const ts = tensorsIn(tangents);
   if (ps.length !== ts.length) throw new Error(`hypertape: ${what}: ${ps.length} primal tensors but ${ts.length} tangents`);
@@ -143,7 +143,7 @@ function runForward<A extends unknown[]>(what: string, f: (...args: A) => Tensor
 }
 
 /** Forward mode: f(primals) and its directional derivative along `tangents` (same structure). */
-export function jvp<A extends unknown[]>(f: (...args: A) => Tensor, primals: A, tangents: A): { out: Tensor; tangent: Tensor } {
+export function jvp<A extends any[]>(f: (...args: A) => Tensor, primals: A, tangents: A): { out: Tensor; tangent: Tensor } {
   return runForward('jvp', f, primals, tangents, []);
 }
 
@@ -151,7 +151,7 @@ export function jvp<A extends unknown[]>(f: (...args: A) => Tensor, primals: A, 
  * Forward mode with N tangents at once: every tangent has shape [N, ...primal.shape]; the result
  * tangent has shape [N, ...out.shape]. One pass with batched kernels instead of N passes.
  */
-export function jvpBatch<A extends unknown[]>(f: (...args: A) => Tensor, primals: A, tangents: unknown, n: number): { out: Tensor; tangent: Tensor } {
+export function jvpBatch<A extends any[]>(f: (...args: A) => Tensor, primals: A, tangents: unknown, n: number): { out: Tensor; tangent: Tensor } {
   if (!Number.isInteger(n) || n < 1) throw new Error(`hypertape: jvpBatch: n must be a positive integer, got ${n}`);
   return runForward('jvpBatch', f, primals, tangents, [n]);
 }

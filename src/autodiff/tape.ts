@@ -32,8 +32,8 @@ export interface TapeOptions {
 }
 
 export interface BackwardOptions {
-  /** Cotangent of the output; required unless it has one element. */
-  seed?: Tensor;
+  /** Cotangent of the output (one per output); required unless the output has one element. */
+  seed?: Tensor | readonly Tensor[];
   /** Walk back through only the ops after the last `steps` step marks (plus the open step). */
   steps?: number;
 }
@@ -147,9 +147,14 @@ export class Tape {
    * intermediate). With `steps`, only the last `steps` steps are walked, so a source produced
    * before them receives the cotangent at the boundary (alpha_{T-K} in eq. 8).
    */
-  gradient(y: Tensor, sources: readonly Tensor[], opts: BackwardOptions = {}): Tensor[] {
+  gradient(y: Tensor | readonly Tensor[], sources: readonly Tensor[], opts: BackwardOptions = {}): Tensor[] {
     this.alive();
-    if (!this.tracked.has(y.id)) {
+    const ys = y instanceof Tensor ? [y] : [...y];
+    const seeds = opts.seed === undefined ? [] : opts.seed instanceof Tensor ? [opts.seed] : [...opts.seed];
+    if (seeds.length > 0 && seeds.length !== ys.length) {
+      throw new Error(`hypertape: ${ys.length} outputs but ${seeds.length} seed cotangents`);
+    }
+    if (y instanceof Tensor && !this.tracked.has(y.id)) {
       throw new Error(`hypertape: ${y.describe()} was not recorded on ${this.name}: it was computed outside this tape's run(), ` +
         `or from tensors the tape does not watch (tensors from another tape cannot be differentiated here).`);
     }
@@ -158,21 +163,31 @@ export class Tape {
         throw new Error(`hypertape: ${s.describe()} is not tracked by ${this.name}; watch() it before computing with it.`);
       }
     }
-    if (!opts.seed && y.size !== 1) {
-      throw new Error(`hypertape: the gradient of a non-scalar ${y.describe()} needs a seed cotangent of shape ${shapeStr(y.shape)} (pass { seed }).`);
-    }
-    if (opts.seed && (opts.seed.rank !== y.rank || opts.seed.shape.some((d, i) => d !== y.shape[i]))) {
-      throw new Error(`hypertape: seed ${opts.seed.describe()} does not match the output ${y.describe()}`);
-    }
+    ys.forEach((yi, i) => {
+      const seed = seeds[i];
+      if (!seed && yi.size !== 1) {
+        throw new Error(`hypertape: the gradient of a non-scalar ${yi.describe()} needs a seed cotangent of shape ${shapeStr(yi.shape)} (pass { seed }).`);
+      }
+      if (seed && (seed.rank !== yi.rank || seed.shape.some((d, j) => d !== yi.shape[j]))) {
+        throw new Error(`hypertape: seed ${seed.describe()} does not match the output ${yi.describe()}`);
+      }
+    });
     const window = this.window(opts.steps);
     const sourceIds = new Set(sources.map((s) => s.id));
     const cot = new Map<number, Tensor>();
-    if (opts.seed) cot.set(y.id, opts.seed.ref());
-    else {
-      const seed = ones(y.shape);
-      cot.set(y.id, seed.ref());
-      seed.dispose();
-    }
+    ys.forEach((yi, i) => {
+      // An output the tape never saw (it does not depend on what is watched) passes nothing back.
+      if (!this.tracked.has(yi.id)) return;
+      const seed = seeds[i] ? seeds[i]!.ref() : tidy(() => ones(yi.shape).ref());
+      const prev = cot.get(yi.id);
+      if (prev) {
+        const total = add(prev, seed);
+        cot.set(yi.id, total.ref());
+        total.dispose();
+        prev.dispose();
+        seed.dispose();
+      } else cot.set(yi.id, seed);
+    });
     this.paused = true;
     try {
       for (let i = window.length - 1; i >= 0; i--) {

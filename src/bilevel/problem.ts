@@ -1,0 +1,42 @@
+// A bilevel problem in the paper's notation (section 2.2, eq. 4):
+//   w_0 = Xi_0(lambda),  w_{t+1} = Xi_{t+1}(w_t, lambda),  w_hat = w_T,  minimise f(w_T, lambda).
+// The inner state may hold several tensors (weights and momentum); so may lambda.
+import { Tensor, tensorsIn } from '../tensor.js';
+
+/** A tensor, or an array / plain object of tensors (nested allowed). */
+export type Tree = Tensor | readonly Tree[] | { readonly [k: string]: Tree };
+
+export interface BilevelProblem<S extends Tree = Tree, L extends Tree = Tree> {
+  /** Horizon T: the number of inner steps. */
+  T: number;
+  /** Xi_0(lambda): the initial inner state; may depend on lambda (then B_0 != 0). */
+  init: (lambda: L) => S;
+  /** Xi_{t+1}(w_t, lambda): one inner step, t = 0..T-1. Must be built from hypertape ops. */
+  step: (state: S, lambda: L, t: number) => S;
+  /** The outer objective f(w_T, lambda), a scalar tensor. */
+  outer: (state: S, lambda: L) => Tensor;
+  /**
+   * The inner objective g(w, lambda) when the problem has one (needed by implicit
+   * differentiation, `cg` and `neumann`, which solve with its Hessian at w_T). `w` is the first
+   * tensor of the state when the state holds more (e.g. momentum).
+   */
+  inner?: (w: Tensor, lambda: L) => Tensor;
+  /** The inner step size gamma used by `neumann` (the Neumann series of I - gamma H). */
+  gamma?: number;
+}
+
+/** The tensors of a tree in a fixed order, and a way to rebuild the tree from such a list. */
+export function flattenTree<T extends Tree>(tree: T): { leaves: Tensor[]; rebuild: (leaves: readonly Tensor[]) => T } {
+  const leaves = tensorsIn(tree);
+  const rebuild = (xs: readonly Tensor[]): T => {
+    let i = 0;
+    const walk = (v: unknown): unknown => {
+      if (v instanceof Tensor) return xs[i++];
+      if (Array.isArray(v)) return v.map(walk);
+      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+      return v;
+    };
+    return walk(tree) as T;
+  };
+  return { leaves, rebuild };
+}
