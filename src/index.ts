@@ -24,3 +24,4 @@ export function resetPeak(): void {
 export function sync(): Promise<void> {
   return engine().sync();
 }
+export * from './bilevel/index.js';

@@ -1,7 +1,7 @@
 // A bilevel problem in the paper's notation (section 2.2, eq. 4):
 //   w_0 = Xi_0(lambda),  w_{t+1} = Xi_{t+1}(w_t, lambda),  w_hat = w_T,  minimise f(w_T, lambda).
 // The inner state may hold several tensors (weights and momentum); so may lambda.
-import { Tensor, tensorsIn } from '../tensor.js';
+import { Tensor, tensorsIn, type Shape } from '../tensor.js';
 
 /** A tensor, or an array / plain object of tensors (nested allowed). */
 export type Tree = Tensor | readonly Tree[] | { readonly [k: string]: Tree };
@@ -23,6 +23,8 @@ export interface BilevelProblem<S extends Tree = Tree, L extends Tree = Tree> {
   inner?: (w: Tensor, lambda: L) => Tensor;
   /** The inner step size gamma used by `neumann` (the Neumann series of I - gamma H). */
   gamma?: number;
+  /** Shapes of lambda's tensors in order; when given, a lambda that differs is rejected up front. */
+  lambdaShapes?: readonly Shape[];
 }
 
 /** The tensors of a tree in a fixed order, and a way to rebuild the tree from such a list. */

@@ -1,0 +1,49 @@
+// Built-in inner optimizers: each returns a step function Xi_{t+1}(state, lambda, t) built from
+// differentiable ops, so every hypergradient method can differentiate through it.
+import { Tensor } from '../tensor.js';
+import { grad } from '../autodiff/api.js';
+import { add, mul, sub } from '../ops/elementwise.js';
+import type { Tree } from './problem.js';
+
+/** A hyperparameter-dependent scalar: a fixed number, or a function of lambda (learnable). */
+export type Scalar<L> = number | ((lambda: L) => Tensor);
+
+function resolve<L>(s: Scalar<L>, lambda: L): Tensor | number {
+  return typeof s === 'number' ? s : s(lambda);
+}
+
+function checkScalarLoss(g: Tensor): Tensor {
+  if (!(g instanceof Tensor) || g.size !== 1) {
+    throw new Error(`hypertape: the inner loss g(w, lambda) must return a scalar tensor, got ${g instanceof Tensor ? g.describe() : typeof g}`);
+  }
+  return g;
+}
+
+/** Gradient of the inner loss with respect to w (a differentiable op: a Hessian appears when it is differentiated). */
+export function innerGradient<L extends Tree>(inner: (w: Tensor, lambda: L) => Tensor) {
+  return (w: Tensor, lambda: L): Tensor => grad((ww: Tensor) => checkScalarLoss(inner(ww, lambda)))(w);
+}
+
+/** Gradient descent: Xi(w, lambda) = w - gamma(lambda) grad_w g(w, lambda) (section 2.2). */
+export function gradientDescent<L extends Tree>(inner: (w: Tensor, lambda: L) => Tensor, stepSize: Scalar<L>) {
+  const gradW = innerGradient(inner);
+  return (w: Tensor, lambda: L, _t: number): Tensor => sub(w, mul(gradW(w, lambda), resolve(stepSize, lambda)));
+}
+
+export interface HeavyBallState {
+  w: Tensor;
+  v: Tensor;
+}
+
+/**
+ * Heavy-ball momentum: v_{t+1} = mu v_t + grad_w g(w_t, lambda), w_{t+1} = w_t - gamma v_{t+1}.
+ * The state holds both w and the velocity v (the paper's footnote 2: other internal states).
+ */
+export function heavyBall<L extends Tree>(inner: (w: Tensor, lambda: L) => Tensor, opts: { stepSize: Scalar<L>; momentum: Scalar<L> }) {
+  const gradW = innerGradient(inner);
+  return (state: HeavyBallState, lambda: L, _t: number): HeavyBallState => {
+    const v = add(mul(state.v, resolve(opts.momentum, lambda)), gradW(state.w, lambda));
+    const w = sub(state.w, mul(v, resolve(opts.stepSize, lambda)));
+    return { w, v };
+  };
+}
