@@ -31,9 +31,11 @@ const matmulP: Primitive<Params> = {
       : matmul(a!, g, { transA: !transA }); // dB = op(A)^T g
     return [unbroadcast(da, shapes[0]!), unbroadcast(db, shapes[1]!)];
   },
-  jvp: ([da, db], { inputs: [a, b], params, nb }) => {
-    const t1 = da ? matmul(liftTangent(da, nb, Math.max(a!.rank, 2)), b!, params) : null;
-    const t2 = db ? matmul(a!, liftTangent(db, nb, Math.max(b!.rank, 2)), params) : null;
+  // A tangent's batch dims sit in front of the primal's, so a lower-rank operand's tangent is
+  // first lifted to the output's rank: its batch dims then line up with the output's.
+  jvp: ([da, db], { inputs: [a, b], out, params, nb }) => {
+    const t1 = da ? matmul(liftTangent(da, nb, out.rank), b!, params) : null;
+    const t2 = db ? matmul(a!, liftTangent(db, nb, out.rank), params) : null;
     return t1 && t2 ? add(t1, t2) : (t1 ?? t2);
   },
 };

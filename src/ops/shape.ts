@@ -133,7 +133,7 @@ const broadcastP: Primitive<{ shape: Shape }> = {
   name: 'broadcastTo',
   saves: { inputs: [], output: false },
   vjp: (g, { shapes }) => [unbroadcast(g, shapes[0]!)],
-  jvp: ([dx], { inputs, params, nb }) => broadcastTo(liftTangent(dx!, nb, inputs[0]!.rank), [...batchOf(dx!, nb), ...params.shape]),
+  jvp: ([dx], { params, nb }) => broadcastTo(liftTangent(dx!, nb, params.shape.length), [...batchOf(dx!, nb), ...params.shape]),
 };
 
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
