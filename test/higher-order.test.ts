@@ -1,0 +1,260 @@
+// Second (and third) order: hvp against finite differences of gradients, grad(grad(f)) against
+// analytic second derivatives, gradients of gradients on an explicit outer tape, and the pattern
+// the bilevel solvers rest on: the VJP (and JVP) of one gradient-descent step
+// Xi(w, lambda) = w - gamma * grad_w g(w, lambda) with respect to both w and lambda.
+//
+// Finite differences here are central differences of f32 gradients with one Richardson step
+// (step h = 1e-2 along directions with entries in [-1, 1], truncation error O(h^4)); the
+// tolerance per element is 3e-4 relative plus 3 * 8 ulps * max|gradient| / h for the f32
+// rounding of the two gradients the difference divides by 2h.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as ht from '../src/node.js';
+import { Tape, Tensor, tensor, type Shape } from '../src/node.js';
+import { setup, randArray, assertClose } from './helpers.js';
+import { checkGrads } from './gradcheck.js';
+
+const s = suite('higher-order');
+s.before(setup);
+
+const H = 1e-2;
+const RTOL = 3e-4;
+const ULPS = 8;
+const EPS32 = 2 ** -24;
+
+function rand(shape: Shape, seed: number, lo = -1, hi = 1): Tensor {
+  return tensor(Float32Array.from(randArray(shape.reduce((a, b) => a * b, 1), seed, lo, hi)), shape);
+}
+
+async function f64(t: Tensor): Promise<Float64Array> {
+  return Float64Array.from(await t.data());
+}
+
+/**
+ * Richardson-extrapolated central difference of a vector function F along direction d at x,
+ * F given as a function of the (f32-uploaded) perturbed inputs.
+ */
+async function directional(F: (xs: Tensor[]) => Tensor, x: Float64Array[], d: Float64Array[], shapes: Shape[]): Promise<{ value: Float64Array; scale: number }> {
+  const at = async (s: number): Promise<Float64Array> => {
+    const xs = x.map((xi, i) => tensor(Float32Array.from(xi, (e, j) => e + s * d[i]![j]!), shapes[i]));
+    const y = ht.tidy(() => F(xs));
+    const v = await f64(y);
+    ht.dispose([y, xs]);
+    return v;
+  };
+  const D = async (s: number): Promise<Float64Array> => {
+    const [p, m] = [await at(s), await at(-s)];
+    return p.map((e, i) => (e - m[i]!) / (2 * s));
+  };
+  const [d1, d2, y0] = [await D(H), await D(H / 2), await at(0)];
+  return { value: d2.map((e, i) => (4 * e - d1[i]!) / 3), scale: y0.reduce((m, e) => Math.max(m, Math.abs(e)), 0) };
+}
+
+function fdTolerance(scale: number): { rtol: number; atol: number } {
+  return { rtol: RTOL, atol: (3 * ULPS * EPS32 * scale) / H };
+}
+
+// ---- hvp ------------------------------------------------------------------------------------
+
+// A smooth, non-quadratic scalar function with couplings between coordinates.
+let a: Tensor | null = null;
+function f(x: Tensor): Tensor {
+  a ??= ht.keep(rand([6, 4], 11));
+  const z = ht.matmul(a, ht.reshape(x, [4, 1])); // [6, 1]
+  return ht.add(ht.logsumexp(ht.mul(z, 1.5)), ht.sum(ht.mul(ht.softplus(z), ht.sin(z))));
+}
+
+s('hvp equals finite differences of gradients', async () => {
+  const x = rand([4], 1);
+  const v = rand([4], 2);
+  const hv = ht.hvp(f, x, v);
+  const { value, scale } = await directional(([xx]) => ht.grad(f)(xx!), [await f64(x)], [await f64(v)], [[4]]);
+  const got = await f64(hv);
+  assertClose(got, value, fdTolerance(scale), 'hvp vs differences of gradients');
+  assert.ok(got.some((e) => Math.abs(e) > 1e-2), 'a vanishing Hessian-vector product proves nothing');
+  ht.dispose([x, v, hv]);
+});
+
+s('hvp equals reverse-over-reverse grad(<grad f, v>)', async () => {
+  const x = rand([4], 3);
+  const v = rand([4], 4);
+  const hv = ht.hvp(f, x, v);
+  const rr = ht.grad((xx: Tensor) => ht.sum(ht.mul(ht.grad(f)(xx), v)))(x);
+  assertClose(await f64(hv), await f64(rr), { rtol: 1e-5, atol: 1e-6 }, 'forward-over-reverse vs reverse-over-reverse');
+  ht.dispose([x, v, hv, rr]);
+});
+
+s('hvp of a quadratic 0.5 x^T Q x is Q v', async () => {
+  const B = rand([5, 5], 5);
+  const Q = ht.matmul(B, B, { transA: true }); // symmetric
+  const x = rand([5, 1], 6);
+  const v = rand([5, 1], 7);
+  const quad = (xx: Tensor): Tensor => ht.mul(ht.sum(ht.mul(xx, ht.matmul(Q, xx))), 0.5);
+  const hv = ht.hvp(quad, x, v);
+  const qv = ht.matmul(Q, v);
+  assertClose(await f64(hv), await f64(qv), { rtol: 1e-5, atol: 1e-6 }, 'H v');
+  ht.dispose([B, Q, x, v, hv, qv]);
+});
+
+s('hvp on a weighted softmax cross-entropy (the hypercleaning loss, small)', async () => {
+  const X = rand([12, 7], 8);
+  const labels = tensor(new Int32Array([0, 1, 2, 0, 1, 2, 2, 1, 0, 0, 2, 1]));
+  const Y = ht.oneHot(labels, 3);
+  const lambda = rand([12], 9, -2, 2);
+  const loss = (W: Tensor): Tensor => {
+    const ce = ht.neg(ht.sum(ht.mul(Y, ht.logSoftmax(ht.matmul(X, W, { transB: true }), -1)), -1));
+    return ht.add(ht.mean(ht.mul(ht.sigmoid(lambda), ce)), ht.mul(ht.sum(ht.square(W)), 1e-3));
+  };
+  const W = rand([3, 7], 10);
+  const V = rand([3, 7], 11);
+  const hv = ht.hvp(loss, W, V);
+  const { value, scale } = await directional(([w]) => ht.grad(loss)(w!), [await f64(W)], [await f64(V)], [[3, 7]]);
+  assertClose(await f64(hv), value, fdTolerance(scale), 'hvp of the weighted cross-entropy');
+  ht.dispose([X, labels, Y, lambda, W, V, hv]);
+});
+
+// ---- grad(grad(f)) on scalar functions ------------------------------------------------------
+
+const POINTS = [-2.5, -1.2, -0.3, 0.4, 1.1, 2.7];
+
+/** d^2/dx^2 of an elementwise f at every point, by grad(grad(.)) of the sum. */
+async function secondDerivative(fn: (x: Tensor) => Tensor, xs: number[]): Promise<Float64Array> {
+  const x = tensor(xs);
+  const d1 = (y: Tensor): Tensor => ht.grad((z: Tensor) => ht.sum(fn(z)))(y);
+  const d2 = ht.grad((y: Tensor) => ht.sum(d1(y)))(x);
+  const out = await f64(d2);
+  ht.dispose([x, d2]);
+  return out;
+}
+
+const sigma = (x: number): number => 1 / (1 + Math.exp(-x));
+
+s('grad(grad(sin)) = -sin', async () => {
+  assertClose(await secondDerivative(ht.sin, POINTS), POINTS.map((x) => -Math.sin(x)), { rtol: 1e-5, atol: 1e-6 }, 'sin\'\'');
+});
+
+s('grad(grad(exp)) = exp', async () => {
+  assertClose(await secondDerivative(ht.exp, POINTS), POINTS.map(Math.exp), { rtol: 1e-5, atol: 1e-6 }, 'exp\'\'');
+});
+
+s('grad(grad(logSigmoid)) = -sigmoid(x) sigmoid(-x)', async () => {
+  assertClose(await secondDerivative(ht.logSigmoid, POINTS), POINTS.map((x) => -sigma(x) * sigma(-x)), { rtol: 1e-5, atol: 1e-6 }, 'logSigmoid\'\'');
+});
+
+s('grad(grad(grad(sin))) = -cos (third order)', async () => {
+  const x = tensor(POINTS);
+  const d1 = (y: Tensor): Tensor => ht.grad((z: Tensor) => ht.sum(ht.sin(z)))(y);
+  const d2 = (y: Tensor): Tensor => ht.grad((z: Tensor) => ht.sum(d1(z)))(y);
+  const d3 = ht.grad((y: Tensor) => ht.sum(d2(y)))(x);
+  assertClose(await f64(d3), POINTS.map((p) => -Math.cos(p)), { rtol: 1e-5, atol: 1e-6 }, 'sin\'\'\'');
+  ht.dispose([x, d3]);
+});
+
+s('grad(grad(.)) of a softmax cross-entropy along a line = the variance of c under softmax', async () => {
+  // CE(t) = logsumexp(t c + d) - (t c_k + d_k); CE'(t) = E_p[c] - c_k; CE''(t) = Var_p[c].
+  const c = [0.7, -1.3, 0.4, 2.1, -0.5];
+  const d = [0.1, 0.5, -0.8, -1.0, 0.3];
+  const k = 2;
+  const C = tensor(c);
+  const Dv = tensor(d);
+  const Y = ht.oneHot(tensor(new Int32Array([k])), 5);
+  const ce = (t: Tensor): Tensor => {
+    const logits = ht.reshape(ht.add(ht.mul(t, C), Dv), [1, 5]);
+    return ht.neg(ht.sum(ht.mul(Y, ht.logSoftmax(logits, -1))));
+  };
+  for (const t0 of [-1.5, 0, 0.8]) {
+    const t = tensor(t0);
+    const d1 = ht.grad(ce)(t);
+    const d2 = ht.grad((y: Tensor) => ht.grad(ce)(y))(t);
+    const z = c.map((ci, i) => t0 * ci + d[i]!);
+    const zmax = Math.max(...z);
+    const e = z.map((zi) => Math.exp(zi - zmax));
+    const p = e.map((ei) => ei / e.reduce((a, b) => a + b, 0));
+    const mean = p.reduce((acc, pi, i) => acc + pi * c[i]!, 0);
+    const variance = p.reduce((acc, pi, i) => acc + pi * (c[i]! - mean) ** 2, 0);
+    assertClose([await d1.item()], [mean - c[k]!], { rtol: 1e-5, atol: 1e-6 }, `CE'(${t0})`);
+    assertClose([await d2.item()], [variance], { rtol: 1e-5, atol: 1e-6 }, `CE''(${t0})`);
+    ht.dispose([t, d1, d2]);
+  }
+  ht.dispose([C, Dv, Y]);
+});
+
+// ---- gradients of gradients on an explicit outer tape -----------------------------------------
+
+s('a backward pass under an outer tape is recorded there: grad of ||grad f||^2 = 2 H grad f', async () => {
+  const x = rand([4], 12);
+  const outer = new Tape({ name: 'outer' }).watch(x);
+  const y = outer.run(() => {
+    const g = ht.grad(f)(x);
+    return ht.sum(ht.square(g));
+  });
+  const [gy] = outer.gradient(y, [x]);
+  outer.dispose();
+  const g = ht.grad(f)(x);
+  const twoHg = ht.mul(ht.hvp(f, x, g), 2);
+  assertClose(await f64(gy!), await f64(twoHg), { rtol: 1e-5, atol: 1e-6 }, 'd/dx ||grad f||^2');
+  ht.dispose([x, y, gy, g, twoHg]);
+});
+
+// ---- the VJP of a gradient-descent step (RMD's A_t alpha and B_t alpha) ---------------------------
+
+/** Xi(w, lambda) = w - gamma * grad_w g(w, lambda), g the weighted cross-entropy plus 0.01 ||w||^2. */
+function makeStep(): { step: (w: Tensor, lambda: Tensor) => Tensor; free: () => void } {
+  const X = ht.keep(rand([10, 6], 20));
+  const Y = ht.keep(ht.oneHot(tensor(new Int32Array([0, 1, 2, 3, 0, 1, 2, 3, 0, 1])), 4));
+  const gamma = 0.7;
+  const inner = (w: Tensor, lambda: Tensor): Tensor => {
+    const ce = ht.neg(ht.sum(ht.mul(Y, ht.logSoftmax(ht.matmul(X, w, { transB: true }), -1)), -1));
+    return ht.add(ht.mean(ht.mul(ht.sigmoid(lambda), ce)), ht.mul(ht.sum(ht.square(w)), 0.01));
+  };
+  const step = (w: Tensor, lambda: Tensor): Tensor => ht.sub(w, ht.mul(ht.grad(inner)(w, lambda), gamma));
+  return { step, free: () => ht.dispose([X, Y]) };
+}
+
+s('the VJP of a gradient step w.r.t. (w, lambda) matches finite differences element by element', async () => {
+  const { step, free } = makeStep();
+  const w = rand([4, 6], 21, -0.5, 0.5);
+  const lambda = rand([10], 22, -2, 2);
+  const alpha = rand([4, 6], 23);
+  const r = ht.vjp(step, w, lambda);
+  const [Aalpha, Balpha] = r.pullback(alpha);
+  r.out.dispose();
+  const got = [await f64(Aalpha!), await f64(Balpha!)];
+  // Each coordinate j of (w, lambda): d/dx_j <alpha, Xi(w, lambda)> by central differences.
+  const xs = [await f64(w), await f64(lambda)];
+  const alphaV = await f64(alpha);
+  const shapes = [w.shape, lambda.shape];
+  const scalar = ([ww, ll]: Tensor[]): Tensor => ht.sum(ht.mul(step(ww!, ll!), alpha));
+  for (let which = 0; which < 2; which++) {
+    const expected = new Float64Array(xs[which]!.length);
+    let scale = 0;
+    for (let j = 0; j < expected.length; j++) {
+      const dir = xs.map((x, i) => new Float64Array(x.length).fill(0).map((_, k) => (i === which && k === j ? 1 : 0)));
+      const { value, scale: sc } = await directional((ts) => scalar(ts), xs, dir, shapes);
+      expected[j] = value[0]!;
+      scale = Math.max(scale, sc);
+    }
+    // The scalar <alpha, Xi> sums 24 terms, so its rounding scale is sum |alpha_i| |Xi_i|.
+    const xi = ht.tidy(() => step(w, lambda));
+    const roundScale = (await f64(xi)).reduce((acc, e, i) => acc + Math.abs(e * alphaV[i]!), 0);
+    xi.dispose();
+    assertClose(got[which]!, expected, fdTolerance(Math.max(scale, roundScale)), which === 0 ? 'A alpha (w part)' : 'B alpha (lambda part)');
+    assert.ok(got[which]!.some((e) => Math.abs(e) > 1e-3), 'the check needs a non-vanishing VJP');
+  }
+  ht.dispose([w, lambda, alpha, Aalpha, Balpha]);
+  free();
+});
+
+s('the gradient step passes the full derivative check to second order (jvp = forward-over-reverse, jvpBatch = FMD)', async () => {
+  const { step, free } = makeStep();
+  const w = rand([4, 6], 24, -0.5, 0.5);
+  const lambda = rand([10], 25, -2, 2);
+  try {
+    await checkGrads(step, [w, lambda], { order: 2, name: 'gradient step Xi(w, lambda)' });
+  } finally {
+    ht.dispose([w, lambda]);
+    free();
+  }
+});
+
+s.run();
