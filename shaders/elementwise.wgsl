@@ -40,6 +40,8 @@ fn softplusf(x: f32) -> f32 {
   return max(x, 0.0) + log(1.0 + exp(-abs(x)));
 }
 
+{{TRIG}}
+
 fn sigmoidf(x: f32) -> f32 {
   let e = exp(-abs(x));
   return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);

@@ -25,6 +25,8 @@ fn hash3(i: u32, lo: u32, hi: u32) -> u32 {
   return pcg(pcg(pcg(i) ^ lo) + hi);
 }
 
+{{TRIG}}
+
 // 24 random bits to a float in [0, 1); exact in f32.
 fn unit(h: u32) -> f32 {
   return f32(h >> 8u) * (1.0 / 16777216.0);
@@ -39,6 +41,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   } else {
     let u1 = 1.0 - unit(hash3(2u * i, p.seedLo, p.seedHi));   // (0, 1]
     let u2 = unit(hash3(2u * i + 1u, p.seedLo, p.seedHi));
-    out[i] = p.a + p.b * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    out[i] = p.a + p.b * sqrt(-2.0 * log(u1)) * cosf(6.283185307179586 * u2);
   }
 }

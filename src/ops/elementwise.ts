@@ -68,13 +68,14 @@ export const square = unary('square', 'a * a', {
   jvp: ([dx], { inputs: [x] }) => mul(dx!, mul(x!, 2)),
 });
 
-export const sin = unary('sin', 'sin(a)', {
+// sinf and cosf (shaders/trig.wgsl) rather than the WGSL built-ins, whose accuracy varies by adapter.
+export const sin = unary('sin', 'sinf(a)', {
   saves: X,
   vjp: (g, { inputs: [x] }) => [mul(g, cos(x!))],
   jvp: ([dx], { inputs: [x] }) => mul(dx!, cos(x!)),
 });
 
-export const cos = unary('cos', 'cos(a)', {
+export const cos = unary('cos', 'cosf(a)', {
   saves: X,
   vjp: (g, { inputs: [x] }) => [neg(mul(g, sin(x!)))],
   jvp: ([dx], { inputs: [x] }) => neg(mul(dx!, sin(x!))),

@@ -6,6 +6,7 @@ import reduceRowsSrc from '../../shaders/reduce_rows.wgsl';
 import matmulSrc from '../../shaders/matmul.wgsl';
 import matmulSkinnySrc from '../../shaders/matmul_skinny.wgsl';
 import randomSrc from '../../shaders/random.wgsl';
+import trigSrc from '../../shaders/trig.wgsl';
 import gatherSrc from '../../shaders/gather.wgsl';
 import oneHotSrc from '../../shaders/one_hot.wgsl';
 import { engine } from '../gpu/device.js';
@@ -126,7 +127,7 @@ export function elementwise(opts: {
   const letters = ['a', 'b', 'c'];
   let body = inputs.map((_, k) => `  let ${letters[k]} = ${names[k + 1]}[ix${k + 1}];\n`).join('');
   body += `  out[ix0] = ${opts.expr};`;
-  const k = kernel(elementwiseSrc, { OUT_T: outT.dtype, BINDINGS: bindings, WG, INDEX: index, BODY: body });
+  const k = kernel(elementwiseSrc, { OUT_T: outT.dtype, BINDINGS: bindings, WG, INDEX: index, BODY: body, TRIG: trigSrc });
 
   const params = new ArrayBuffer(208);
   const u = new Uint32Array(params);
@@ -249,7 +250,7 @@ export function randomLaunch(shape: Shape, seed: number, kind: 'uniform' | 'norm
   u[3] = kind === 'uniform' ? 0 : 1;
   f[4] = a;
   f[5] = b;
-  engine().dispatch(kernel(randomSrc, { WG }), [out.buffer], params, grid(n, WG));
+  engine().dispatch(kernel(randomSrc, { WG, TRIG: trigSrc }), [out.buffer], params, grid(n, WG));
   return out;
 }
 
