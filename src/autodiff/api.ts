@@ -1,7 +1,7 @@
 // The functional API: grad, valueAndGrad, vjp (reverse mode), jvp and jvpBatch (forward mode
 // with one or N tangents), hvp (second order). Arguments may be tensors or nested arrays and
 // plain objects of tensors; gradients come back in the same structure.
-import { Tensor, tensorsIn, type Shape } from '../tensor.js';
+import { Tensor, tensorsIn, tidy, type Shape } from '../tensor.js';
 import { record, type Primitive } from '../ops/core.js';
 import { zeros } from '../ops/create.js';
 import { Tape } from './tape.js';
@@ -60,7 +60,8 @@ export function valueAndGrad<A extends any[], O extends GradOptions | undefined 
     const tape = new Tape({ name: 'grad tape' });
     try {
       tape.watch(...leaves);
-      const value = checkScalar('grad', tape.run(() => f(...args)));
+      // f's intermediates are internal: tidy frees them (a tape that needs them holds its own refs).
+      const value = checkScalar('grad', tape.run(() => tidy(() => f(...args))));
       const gs = tape.isTracked(value) ? tape.gradient(value, leaves) : leaves.map((l) => zeros(l.shape));
       return { value, grads: mapStructure(wrt, (_, i) => gs[i]!) as Grads<A, O> };
     } finally {
@@ -93,7 +94,7 @@ export function vjp<A extends any[]>(
   let out: Tensor;
   try {
     tape.watch(...leaves);
-    out = tape.run(() => f(...primals));
+    out = tape.run(() => tidy(() => f(...primals)));
     if (!(out instanceof Tensor)) throw new Error('hypertape: vjp: the function must return a Tensor');
   } catch (e) {
     tape.dispose();
@@ -133,7 +134,7 @@ function runForward<A extends any[]>(what: string, f: (...args: A) => Tensor, pr
       return d;
     });
     const args = mapStructure(primals, (_, i) => duals[i]!);
-    const out = f(...args);
+    const out = tidy(() => f(...args));
     if (!(out instanceof Tensor)) throw new Error(`hypertape: ${what}: the function must return a Tensor`);
     const t = out.tangentAt(level);
     const tangent = t ? t.view(t.shape) : zeros([...batch, ...out.shape]);

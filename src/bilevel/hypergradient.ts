@@ -362,7 +362,7 @@ function implicit<S extends Tree, L extends Tree>(
   try {
     const wLeaves = tensorsIn(wT);
     outerTape.watch(...lam, ...wLeaves);
-    f = outerTape.run(() => problem.outer(wT, lambda));
+    f = outerTape.run(() => tidy(() => problem.outer(wT, lambda)));
     const gs = outerTape.gradient(f, [...lam, w]);
     gradLam = gs.slice(0, lam.length);
     gradW = gs[lam.length]!;

@@ -30,10 +30,11 @@ export function gradientDescent<L extends Tree>(inner: (w: Tensor, lambda: L) =>
   return (w: Tensor, lambda: L, _t: number): Tensor => sub(w, mul(gradW(w, lambda), resolve(stepSize, lambda)));
 }
 
-export interface HeavyBallState {
+// A type alias (not an interface) so that it is assignable to Tree's index signature.
+export type HeavyBallState = {
   w: Tensor;
   v: Tensor;
-}
+};
 
 /**
  * Heavy-ball momentum: v_{t+1} = mu v_t + grad_w g(w_t, lambda), w_{t+1} = w_t - gamma v_{t+1}.
