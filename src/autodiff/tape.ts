@@ -196,7 +196,7 @@ export class Tape {
         if (!g) continue;
         if (!e.prim.vjp) throw new Error(`hypertape: op '${e.prim.name}' has no VJP rule, so reverse mode cannot pass through it`);
         const grads = tidy(() =>
-          e.prim.vjp!(g, { inputs: e.inputs, out: e.out, shapes: e.inputShapes, params: e.params }),
+          e.prim.vjp!(g, { inputs: e.inputs, out: e.out, shapes: e.inputShapes, wants: e.inputIds.map((id) => this.tracked.has(id)), params: e.params }),
         );
         grads.forEach((gi, k) => {
           if (!gi) return;

@@ -11,6 +11,12 @@ export interface VjpContext<P> {
   out: Tensor | null;
   /** Shapes of all inputs (always available). */
   shapes: Shape[];
+  /**
+   * Which inputs need a cotangent (those the tape tracks). A rule returns null for the others
+   * rather than compute them: for X W^T with constant data X, dX would be the largest product
+   * of the backward pass and is thrown away.
+   */
+  wants: boolean[];
   params: P;
 }
 

@@ -147,7 +147,7 @@ function addOpt(a: Tensor | null, b: Tensor | null): Tensor | null {
 
 export const add = binary('add', 'a + b', {
   saves: NONE,
-  vjp: (g, { shapes }) => [unbroadcast(g, shapes[0]!), unbroadcast(g, shapes[1]!)],
+  vjp: (g, { shapes, wants }) => [wants[0] ? unbroadcast(g, shapes[0]!) : null, wants[1] ? unbroadcast(g, shapes[1]!) : null],
   jvp: (dots, { out, nb }) => {
     const [da, db] = lift2(dots, out.rank, nb);
     return addOpt(da!, db!);
@@ -156,7 +156,7 @@ export const add = binary('add', 'a + b', {
 
 export const sub = binary('sub', 'a - b', {
   saves: NONE,
-  vjp: (g, { shapes }) => [unbroadcast(g, shapes[0]!), unbroadcast(neg(g), shapes[1]!)],
+  vjp: (g, { shapes, wants }) => [wants[0] ? unbroadcast(g, shapes[0]!) : null, wants[1] ? unbroadcast(neg(g), shapes[1]!) : null],
   jvp: (dots, { out, nb }) => {
     const [da, db] = lift2(dots, out.rank, nb);
     return addOpt(da, db ? neg(db) : null);
@@ -165,7 +165,10 @@ export const sub = binary('sub', 'a - b', {
 
 export const mul = binary('mul', 'a * b', {
   saves: { inputs: [0, 1], output: false },
-  vjp: (g, { inputs: [a, b], shapes }) => [unbroadcast(mul(g, b!), shapes[0]!), unbroadcast(mul(g, a!), shapes[1]!)],
+  vjp: (g, { inputs: [a, b], shapes, wants }) => [
+    wants[0] ? unbroadcast(mul(g, b!), shapes[0]!) : null,
+    wants[1] ? unbroadcast(mul(g, a!), shapes[1]!) : null,
+  ],
   jvp: (dots, { inputs: [a, b], out, nb }) => {
     const [da, db] = lift2(dots, out.rank, nb);
     return addOpt(da ? mul(da, b!) : null, db ? mul(a!, db) : null);
@@ -174,9 +177,9 @@ export const mul = binary('mul', 'a * b', {
 
 export const div = binary('div', 'a / b', {
   saves: { inputs: [1], output: true },
-  vjp: (g, { inputs: [, b], out, shapes }) => {
+  vjp: (g, { inputs: [, b], out, shapes, wants }) => {
     const ga = div(g, b!);
-    return [unbroadcast(ga, shapes[0]!), unbroadcast(neg(mul(ga, out!)), shapes[1]!)];
+    return [wants[0] ? unbroadcast(ga, shapes[0]!) : null, wants[1] ? unbroadcast(neg(mul(ga, out!)), shapes[1]!) : null];
   },
   jvp: (dots, { inputs: [, b], out, nb }) => {
     const [da, db] = lift2(dots, out.rank, nb);
@@ -187,9 +190,9 @@ export const div = binary('div', 'a / b', {
 
 export const pow = binary('pow', 'powf(a, b)', {
   saves: { inputs: [0, 1], output: true },
-  vjp: (g, { inputs: [a, b], out, shapes }) => [
-    unbroadcast(mul(g, mul(b!, pow(a!, sub(b!, 1)))), shapes[0]!),
-    unbroadcast(mul(g, mul(out!, safeLog(a!))), shapes[1]!),
+  vjp: (g, { inputs: [a, b], out, shapes, wants }) => [
+    wants[0] ? unbroadcast(mul(g, mul(b!, pow(a!, sub(b!, 1)))), shapes[0]!) : null,
+    wants[1] ? unbroadcast(mul(g, mul(out!, safeLog(a!))), shapes[1]!) : null,
   ],
   jvp: (dots, { inputs: [a, b], out, nb }) => {
     const [da, db] = lift2(dots, out.rank, nb);
@@ -204,9 +207,9 @@ function safeLog(a: Tensor): Tensor {
 
 export const maximum = binary('maximum', 'max(a, b)', {
   saves: { inputs: [0, 1], output: false },
-  vjp: (g, { inputs: [a, b], shapes }) => {
+  vjp: (g, { inputs: [a, b], shapes, wants }) => {
     const m = greaterEqual(a!, b!);
-    return [unbroadcast(mul(g, m), shapes[0]!), unbroadcast(mul(g, sub(1, m)), shapes[1]!)];
+    return [wants[0] ? unbroadcast(mul(g, m), shapes[0]!) : null, wants[1] ? unbroadcast(mul(g, sub(1, m)), shapes[1]!) : null];
   },
   jvp: (dots, { inputs: [a, b], out, nb }) => {
     const [da, db] = lift2(dots, out.rank, nb);
@@ -217,9 +220,9 @@ export const maximum = binary('maximum', 'max(a, b)', {
 
 export const minimum = binary('minimum', 'min(a, b)', {
   saves: { inputs: [0, 1], output: false },
-  vjp: (g, { inputs: [a, b], shapes }) => {
+  vjp: (g, { inputs: [a, b], shapes, wants }) => {
     const m = lessEqual(a!, b!);
-    return [unbroadcast(mul(g, m), shapes[0]!), unbroadcast(mul(g, sub(1, m)), shapes[1]!)];
+    return [wants[0] ? unbroadcast(mul(g, m), shapes[0]!) : null, wants[1] ? unbroadcast(mul(g, sub(1, m)), shapes[1]!) : null];
   },
   jvp: (dots, { inputs: [a, b], out, nb }) => {
     const [da, db] = lift2(dots, out.rank, nb);
@@ -242,7 +245,11 @@ export const notEqual = cmp('notEqual', '!=');
 const whereP: Primitive<null> = {
   name: 'where',
   saves: { inputs: [0], output: false },
-  vjp: (g, { inputs: [c], shapes }) => [null, unbroadcast(where(c!, g, 0), shapes[1]!), unbroadcast(where(c!, 0, g), shapes[2]!)],
+  vjp: (g, { inputs: [c], shapes, wants }) => [
+    null,
+    wants[1] ? unbroadcast(where(c!, g, 0), shapes[1]!) : null,
+    wants[2] ? unbroadcast(where(c!, 0, g), shapes[2]!) : null,
+  ],
   jvp: (dots, { inputs: [c], out, nb }) => {
     const [, da, db] = lift2(dots, out.rank, nb);
     return addOpt(da ? where(c!, da, 0) : null, db ? where(c!, 0, db) : null);

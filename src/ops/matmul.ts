@@ -22,14 +22,14 @@ const matmulP: Primitive<Params> = {
   name: 'matmul',
   saves: { inputs: [0, 1], output: false },
   // C = op(A) op(B); dA and dB are again single matmuls, no explicit transposes.
-  vjp: (g, { inputs: [a, b], shapes, params: { transA, transB } }) => {
-    const da = transA
+  vjp: (g, { inputs: [a, b], shapes, wants, params: { transA, transB } }) => {
+    const da = !wants[0] ? null : transA
       ? matmul(b!, g, { transA: transB, transB: true }) // dA = op(B) g^T
       : matmul(g, b!, { transB: !transB }); // dA = g op(B)^T
-    const db = transB
+    const db = !wants[1] ? null : transB
       ? matmul(g, a!, { transA: true, transB: transA }) // dB = g^T op(A)
       : matmul(a!, g, { transA: !transA }); // dB = op(A)^T g
-    return [unbroadcast(da, shapes[0]!), unbroadcast(db, shapes[1]!)];
+    return [da && unbroadcast(da, shapes[0]!), db && unbroadcast(db, shapes[1]!)];
   },
   // A tangent's batch dims sit in front of the primal's, so a lower-rank operand's tangent is
   // first lifted to the output's rank: its batch dims then line up with the output's.

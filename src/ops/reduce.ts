@@ -118,14 +118,21 @@ export function stopGradient(x: Tensor): Tensor {
 /** log(sum(exp(x))) over `axes`, computed around the max so it neither overflows nor underflows. */
 export function logsumexp(x: Tensor, axes?: Axes, keepdims = false): Tensor {
   const ax = normAxes('logsumexp', axes, x.rank);
-  // The shift cancels mathematically, so it is held constant for autodiff.
-  const m = stopGradient(max(x, ax, true));
+  // The shift cancels mathematically, so it is a constant for autodiff: the kernel alone
+  // computes it, unrecorded, so no tape saves it and no tangent or mask is computed for it.
+  const m = reduceLaunch(x, ax, true, 'max');
   const lse = add(log(sum(exp(sub(x, m)), ax, true)), m);
+  m.dispose();
   return keepdims ? lse : reshape(lse, keptShape(x.shape, ax, false));
 }
 
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return sub(x, logsumexp(x, axis, true));
+  const ax = normAxis('logSoftmax', axis, x.rank);
+  // (x - m) - log(sum(exp(x - m))) rather than x - logsumexp(x): near 1e4 an f32 logsumexp carries
+  // an error of 1e-3, while x - m is exact for the entries that matter. The shift cancels
+  // mathematically, so it is held constant for autodiff.
+  const shifted = sub(x, stopGradient(max(x, ax, true)));
+  return sub(shifted, log(sum(exp(shifted), ax, true)));
 }
 
 export function softmax(x: Tensor, axis = -1): Tensor {

@@ -210,12 +210,12 @@ export function pad(x: Tensor, before: readonly number[], after: readonly number
 const concatP: Primitive<{ axis: number }> = {
   name: 'concat',
   saves: { inputs: [], output: false },
-  vjp: (g, { shapes, params }) => {
+  vjp: (g, { shapes, params, wants }) => {
     let start = 0;
-    return shapes.map((s) => {
+    return shapes.map((s, k) => {
       const begin = s.map((_, i) => (i === params.axis ? start : 0));
       start += s[params.axis]!;
-      return slice(g, begin, s as number[]);
+      return wants[k] ? slice(g, begin, s as number[]) : null;
     });
   },
   jvp: (dots, { inputs, params, nb }) => {
