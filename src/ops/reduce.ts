@@ -118,12 +118,19 @@ export function stopGradient(x: Tensor): Tensor {
 /** log(sum(exp(x))) over `axes`, computed around the max so it neither overflows nor underflows. */
 export function logsumexp(x: Tensor, axes?: Axes, keepdims = false): Tensor {
   const ax = normAxes('logsumexp', axes, x.rank);
-  // The shift cancels mathematically, so it is a constant for autodiff: the kernel alone
-  // computes it, unrecorded, so no tape saves it and no tangent or mask is computed for it.
-  const m = reduceLaunch(x, ax, true, 'max');
+  const m = constantMax(x, ax);
   const lse = add(log(sum(exp(sub(x, m)), ax, true)), m);
   m.dispose();
   return keepdims ? lse : reshape(lse, keptShape(x.shape, ax, false));
+}
+
+/**
+ * max(x) over `axes` (kept as 1s) as a constant for autodiff, for shifts that cancel
+ * mathematically: the kernel alone, unrecorded, so no tape saves it and no tangent or max mask
+ * is computed for it (stopGradient(max(x)) would still pay for max's rules).
+ */
+function constantMax(x: Tensor, axes: number[]): Tensor {
+  return reduceLaunch(x, axes, true, 'max');
 }
 
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
@@ -131,7 +138,9 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   // (x - m) - log(sum(exp(x - m))) rather than x - logsumexp(x): near 1e4 an f32 logsumexp carries
   // an error of 1e-3, while x - m is exact for the entries that matter. The shift cancels
   // mathematically, so it is held constant for autodiff.
-  const shifted = sub(x, stopGradient(max(x, ax, true)));
+  const m = constantMax(x, [ax]);
+  const shifted = sub(x, m);
+  m.dispose();
   return sub(shifted, log(sum(exp(shifted), ax, true)));
 }
 
