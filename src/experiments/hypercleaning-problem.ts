@@ -1,0 +1,149 @@
+// The bilevel problem of data hypercleaning (paper section 4.2.1) and its metrics.
+//
+//   inner  g(W, lambda) = (1/n) sum_i sigmoid(lambda_i) CE(W x_i, y_i) + rho ||W||_F^2
+//   outer  f(W)         = (1/m) sum_j CE(W x_j, y_j) over the clean validation set
+//
+// with W in R^{10 x 785} (the last column is the bias: x_i ends with a constant 1), T steps of
+// gradient descent with step gamma from W_0 = 0 (so Xi_0 does not depend on lambda: B_0 = 0).
+// The paper writes g with a sum over the 5,000 examples; with gamma = 1 that diverges (the
+// Hessian would be 5,000 times larger: its top eigenvalue at W = 0 is ~1 with the mean, so
+// gamma = 1 is stable only with the mean), so g uses the mean.
+// Example i is flagged as corrupted when sigmoid(lambda_i) < sigmoid(-3), i.e. lambda_i < -3.
+import {
+  Tensor, add, argmax, matmul, mean, mul, neg, logSoftmax, sigmoid, softmax, square, sub, sum, tidy, zeros, dispose,
+} from '../index.js';
+import type { BilevelProblem } from '../bilevel/index.js';
+import { FEATURES, type DeviceExamples } from './hypercleaning-data.js';
+import { MNIST_CLASSES } from '../data/mnist.js';
+
+/** lambda_i below this flags example i as corrupted (the paper's sigmoid(lambda_i) < sigmoid(-3)). */
+export const FLAG_THRESHOLD = -3;
+
+export interface HypercleaningSettings {
+  /** Inner steps (paper: 100). */
+  T: number;
+  /** Inner step size (paper: 1). */
+  gamma: number;
+  /** Weight of ||W||_F^2 in g (paper: 0.001). */
+  rho: number;
+}
+
+// Examples are columns: scores Z = W X^T are [10, n], so the big product runs in the engine's
+// blocked matmul kernel (a [n, 10] result would take the skinny kernel, ~5x slower on lavapipe).
+
+/** Class scores W x_i of every example, as the columns of a [10, n] matrix. */
+function scores(W: Tensor, set: DeviceExamples): Tensor {
+  return matmul(W, set.x, { transB: true });
+}
+
+/** CE(W x_i, y_i) = -log softmax(W x_i)[y_i] for every example, shape [n]. */
+export function crossEntropies(W: Tensor, set: DeviceExamples): Tensor {
+  return neg(sum(mul(set.yT, logSoftmax(scores(W, set), 0)), 0));
+}
+
+/** g with per-example weights (sigmoid(lambda) in the bilevel problem; 0/1 for the clean-only oracle). */
+export function weightedTrainingLoss(W: Tensor, weights: Tensor, train: DeviceExamples, rho: number): Tensor {
+  return add(mean(mul(weights, crossEntropies(W, train))), mul(sum(square(W)), rho));
+}
+
+/**
+ * grad_W g in closed form: (1/n) sum_i weight_i (softmax(W x_i) - e_{y_i}) x_i^T + 2 rho W.
+ * It is what grad(weightedTrainingLoss) computes (a test holds it to that), written out because
+ * each inner step then costs two passes over X instead of the three (plus a tape) of a generic
+ * gradient, and every hyper-iteration runs T of these steps.
+ */
+export function trainingLossGradient(W: Tensor, weights: Tensor, train: DeviceExamples, rho: number): Tensor {
+  const residuals = mul(sub(softmax(scores(W, train), 0), train.yT), mul(weights, 1 / train.n)); // [10, n]
+  return add(matmul(residuals, train.x), mul(W, 2 * rho));
+}
+
+/** One gradient-descent step on the weighted training loss: Xi(W, weights) = W - gamma grad_W g. */
+export function innerStep(W: Tensor, weights: Tensor, train: DeviceExamples, s: HypercleaningSettings): Tensor {
+  return sub(W, mul(trainingLossGradient(W, weights, train, s.rho), s.gamma));
+}
+
+export function validationLoss(W: Tensor, val: DeviceExamples): Tensor {
+  return mean(crossEntropies(W, val));
+}
+
+/** W_0 = 0: the classifier every inner run starts from. */
+export function initialWeights(): Tensor {
+  return zeros([MNIST_CLASSES, FEATURES]);
+}
+
+export function hypercleaningProblem(
+  train: DeviceExamples,
+  val: DeviceExamples,
+  s: HypercleaningSettings,
+): BilevelProblem<Tensor, Tensor> {
+  return {
+    T: s.T,
+    gamma: s.gamma,
+    inner: (W, lambda) => weightedTrainingLoss(W, sigmoid(lambda), train, s.rho),
+    init: () => initialWeights(),
+    step: (W, lambda) => innerStep(W, sigmoid(lambda), train, s),
+    outer: (W) => validationLoss(W, val),
+  };
+}
+
+/**
+ * W_T: T gradient-descent steps on the weighted training loss from W_0 = 0, with no tape. Used
+ * for the metrics at the final lambda and for the two reference classifiers (equal weights,
+ * clean examples only), which are trained exactly like the inner problem.
+ */
+export function trainClassifier(weights: Tensor, train: DeviceExamples, s: HypercleaningSettings): Tensor {
+  let W = initialWeights();
+  for (let t = 0; t < s.T; t++) {
+    const prev = W;
+    W = tidy(() => innerStep(prev, weights, train, s));
+    prev.dispose();
+  }
+  return W;
+}
+
+/** Fraction of examples whose arg-max class is their label. */
+export async function accuracy(W: Tensor, set: DeviceExamples): Promise<number> {
+  const predicted = tidy(() => argmax(scores(W, set), 0));
+  const p = await predicted.data();
+  predicted.dispose();
+  let right = 0;
+  for (let i = 0; i < set.n; i++) if (p[i] === set.labels[i]) right++;
+  return right / set.n;
+}
+
+export async function meanLoss(W: Tensor, set: DeviceExamples): Promise<number> {
+  const l = tidy(() => validationLoss(W, set));
+  const v = await l.item();
+  dispose(l);
+  return v;
+}
+
+export interface FlagScores {
+  flagged: number;
+  truePositives: number;
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+/**
+ * Precision, recall and F1 of flagging example i as corrupted when lambda_i < FLAG_THRESHOLD
+ * (sigmoid is increasing, so this is sigmoid(lambda_i) < sigmoid(-3)). Precision is 0 when
+ * nothing is flagged, and F1 is 0 when precision + recall is 0.
+ */
+export function flagScores(lambda: ArrayLike<number>, corrupted: ArrayLike<number>): FlagScores {
+  if (lambda.length !== corrupted.length) throw new Error(`flagScores: ${lambda.length} hyperparameters for ${corrupted.length} examples`);
+  let flagged = 0;
+  let truePositives = 0;
+  let positives = 0;
+  for (let i = 0; i < lambda.length; i++) {
+    const flag = lambda[i]! < FLAG_THRESHOLD;
+    if (flag) flagged++;
+    if (corrupted[i]) positives++;
+    if (flag && corrupted[i]) truePositives++;
+  }
+  const precision = flagged ? truePositives / flagged : 0;
+  const recall = positives ? truePositives / positives : 0;
+  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+  return { flagged, truePositives, precision, recall, f1 };
+}
