@@ -1,8 +1,8 @@
 // Builds the library for Node and the browser, the CLI and benchmarks, and (with --tests) the
 // test bundle. WGSL files are bundled as text.
 import * as esbuild from 'esbuild';
-import { readdirSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, mkdirSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 const tests = process.argv.includes('--tests');
 const common = { bundle: true, format: 'esm', loader: { '.wgsl': 'text' }, sourcemap: 'linked', logLevel: 'warning', target: 'es2022' };
@@ -12,6 +12,9 @@ const builds = [
   esbuild.build({ ...nodeCommon, entryPoints: entry(), outdir: 'dist' }),
   esbuild.build({ ...common, platform: 'browser', entryPoints: { browser: 'src/browser.ts' }, outdir: 'dist' }),
 ];
+// The browser demo: a self-contained static folder (page, styles, one script), served by
+// `npm run demo` and deployable as is.
+if (existsSync('examples/browser/demo.ts')) builds.push(browserPage('examples/browser', 'demo', 'dist/demo'));
 
 function entry() {
   const e = { node: 'src/node.ts' };
@@ -19,6 +22,17 @@ function entry() {
   if (existsSync('scripts/bench.ts')) e.bench = 'scripts/bench.ts';
   return e;
 }
+
+// Test helpers import the library through src/node.ts; in a browser bundle they get src/browser.ts
+// (same API, `init` through navigator.gpu), so the same helper code runs in both places.
+const nodeEntryToBrowser = {
+  name: 'node-entry-to-browser',
+  setup(build) {
+    const nodeEntry = resolve('src/node.js');
+    build.onResolve({ filter: /\/node\.js$/ }, (args) =>
+      resolve(args.resolveDir, args.path) === nodeEntry ? { path: resolve('src/browser.ts') } : undefined);
+  },
+};
 
 if (tests) {
   // One bundle holding every test file, so the suite shares one engine and one GPU device.
@@ -28,6 +42,15 @@ if (tests) {
   const chosen = filter ? files.filter((f) => filter.test(f)) : files;
   writeFileSync('.test-dist/entry.ts', chosen.map((f) => `import '../test/${f}';`).join('\n') + '\n');
   builds.push(esbuild.build({ ...nodeCommon, entryPoints: { all: '.test-dist/entry.ts' }, outdir: '.test-dist' }));
+  // The in-browser check page (test/browser/), driven by test/browser.test.ts.
+  builds.push(browserPage('test/browser', 'page', '.test-dist/browser', [nodeEntryToBrowser]));
+}
+
+/** Bundles `dir/<name>.ts` for the browser into `outdir` and copies the folder's HTML and CSS. */
+function browserPage(dir, name, outdir, plugins = []) {
+  mkdirSync(outdir, { recursive: true });
+  for (const f of readdirSync(dir)) if (/\.(html|css)$/.test(f)) copyFileSync(join(dir, f), join(outdir, f));
+  return esbuild.build({ ...common, platform: 'browser', entryPoints: { [name]: join(dir, `${name}.ts`) }, outdir, plugins });
 }
 
 await Promise.all(builds);
