@@ -57,7 +57,13 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (K !== Kb) {
     throw new Error(`hypertape: matmul: inner dims differ: ${a.describe()}${transA ? '^T' : ''} @ ${b.describe()}${transB ? '^T' : ''} (${K} vs ${Kb})`);
   }
-  const batchShape = broadcastShapes('matmul (batch dims)', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  let batchShape: number[];
+  try {
+    batchShape = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  } catch {
+    throw new Error(`hypertape: matmul: the batch dims of ${a.describe()} and ${b.describe()} cannot be broadcast together ` +
+      `(${shapeStr(a.shape.slice(0, -2))} vs ${shapeStr(b.shape.slice(0, -2))})`);
+  }
   const batch = sizeOf(batchShape);
   // An operand whose batch is neither full nor a single matrix is expanded first.
   const fit = (t: Tensor, rows: number, cols: number): [Tensor, number] => {

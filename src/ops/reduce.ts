@@ -103,6 +103,7 @@ export function argmax(x: Tensor, axis = -1): Tensor {
 }
 
 export function mean(x: Tensor, axes?: Axes, keepdims = false): Tensor {
+  checkF32('mean', x);
   const ax = normAxes('mean', axes, x.rank);
   const count = sizeOf(ax.map((a) => x.shape[a]!));
   return mul(sum(x, ax, keepdims), 1 / count);
@@ -117,6 +118,7 @@ export function stopGradient(x: Tensor): Tensor {
 
 /** log(sum(exp(x))) over `axes`, computed around the max so it neither overflows nor underflows. */
 export function logsumexp(x: Tensor, axes?: Axes, keepdims = false): Tensor {
+  checkF32('logsumexp', x);
   const ax = normAxes('logsumexp', axes, x.rank);
   const m = constantMax(x, ax);
   const lse = add(log(sum(exp(sub(x, m)), ax, true)), m);
@@ -134,7 +136,17 @@ function constantMax(x: Tensor, axes: number[]): Tensor {
 }
 
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  const ax = normAxis('logSoftmax', axis, x.rank);
+  return logSoftmaxAlong('logSoftmax', x, axis);
+}
+
+export function softmax(x: Tensor, axis = -1): Tensor {
+  return exp(logSoftmaxAlong('softmax', x, axis));
+}
+
+/** log-softmax along one axis; `op` names the public op in error messages. */
+function logSoftmaxAlong(op: string, x: Tensor, axis: number): Tensor {
+  checkF32(op, x);
+  const ax = normAxis(op, axis, x.rank);
   // (x - m) - log(sum(exp(x - m))) rather than x - logsumexp(x): near 1e4 an f32 logsumexp carries
   // an error of 1e-3, while x - m is exact for the entries that matter. The shift cancels
   // mathematically, so it is held constant for autodiff.
@@ -142,8 +154,4 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const shifted = sub(x, m);
   m.dispose();
   return sub(shifted, log(sum(exp(shifted), ax, true)));
-}
-
-export function softmax(x: Tensor, axis = -1): Tensor {
-  return exp(logSoftmax(x, axis));
 }
