@@ -1,0 +1,10 @@
+// The experiments the `hypertape` command knows, in the order its help lists them.
+// To add one: define it with defineExperiment (src/experiments/registry.ts) and list it here.
+import type { Experiment } from './registry.js';
+import { toy } from './toy.js';
+
+export const experiments: readonly Experiment<any>[] = [toy];
+
+export function findExperiment(name: string): Experiment<any> | undefined {
+  return experiments.find((e) => e.name === name);
+}
