@@ -153,7 +153,7 @@ export class ContourPlot {
     g.restore();
   }
 
-  /** The background, then each path (line and dots, first point ringed) and the optimum. */
+  /** The background, then each path (line and dots), then the optimum. */
   redraw(paths: Path[], optimum: number[] | null): void {
     const g = this.ctx;
     g.clearRect(0, 0, this.size.w, this.size.h);
@@ -167,17 +167,6 @@ export class ContourPlot {
     g.beginPath();
     g.rect(MARGIN.left, MARGIN.top, this.plotW, this.plotH);
     g.clip();
-    if (optimum) {
-      const [ox, oy] = this.px(optimum[0]!, optimum[1]!);
-      g.strokeStyle = '#d11';
-      g.lineWidth = 3;
-      g.beginPath();
-      g.moveTo(ox - 7, oy - 7);
-      g.lineTo(ox + 7, oy + 7);
-      g.moveTo(ox + 7, oy - 7);
-      g.lineTo(ox - 7, oy + 7);
-      g.stroke();
-    }
     for (const p of paths) {
       if (!p.points.length) continue;
       g.strokeStyle = p.color;
@@ -192,6 +181,18 @@ export class ContourPlot {
         g.arc(px, py, 2.5, 0, 2 * Math.PI);
         g.fill();
       }
+    }
+    // Last, so the paths that reach the optimum do not hide it.
+    if (optimum) {
+      const [ox, oy] = this.px(optimum[0]!, optimum[1]!);
+      g.strokeStyle = '#d11';
+      g.lineWidth = 3;
+      g.beginPath();
+      g.moveTo(ox - 7, oy - 7);
+      g.lineTo(ox + 7, oy + 7);
+      g.moveTo(ox + 7, oy - 7);
+      g.lineTo(ox - 7, oy + 7);
+      g.stroke();
     }
     g.restore();
   }
