@@ -35,9 +35,16 @@ fn powf(a: f32, b: f32) -> f32 {
   return m;
 }
 
-// log(1 + exp(x)) without overflow for large x or cancellation for very negative x.
+// log(1 + e) for e in [0, 1]. 1 + e rounds away most of a small e, so below 1/64 the series
+// e - e^2/2 + e^3/3 - e^4/4 (error under e^5/5, far below one ulp of the result) is used.
+fn log1p_unit(e: f32) -> f32 {
+  let series = e * (1.0 - e * (0.5 - e * (0.33333334 - e * 0.25)));
+  return select(log(1.0 + e), series, e < 0.015625);
+}
+
+// log(1 + exp(x)) without overflow for large x or lost digits for very negative x.
 fn softplusf(x: f32) -> f32 {
-  return max(x, 0.0) + log(1.0 + exp(-abs(x)));
+  return max(x, 0.0) + log1p_unit(exp(-abs(x)));
 }
 
 {{TRIG}}

@@ -208,6 +208,11 @@ export function matmulVariant(l: MatmulLayout): 'skinny' | 'blocked' {
 
 let matmulOverride: 'skinny' | 'blocked' | null = null;
 
+/** Every matmul kernel variant, for tests and benchmarks that force each in turn. */
+export function matmulVariants(): ('skinny' | 'blocked')[] {
+  return ['skinny', 'blocked'];
+}
+
 /** Benchmarks and tests force a variant with this; null restores the automatic choice. */
 export function forceMatmulVariant(v: 'skinny' | 'blocked' | null): void {
   matmulOverride = v;

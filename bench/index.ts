@@ -1,0 +1,6 @@
+// The benchmark sections `npm run bench` runs, in order. Each area adds its own file here
+// (bench/autodiff.ts, bench/bilevel.ts, ...) exporting a BenchSection.
+import type { BenchSection } from './util.js';
+import { kernels } from './kernels.js';
+
+export const sections: BenchSection[] = [kernels];

@@ -1,0 +1,128 @@
+// The engine's kernels against the issue's targets: matmul shapes from the hypercleaning model
+// and its gradient, square matmuls, elementwise and reduction bandwidth, and the fixed cost of a
+// small dispatch, with a plain buffer copy on the same adapter as the yardstick.
+import { add, exp, matmul, matmulVariant, randomNormal, sum, tensor, sync, dispose, type Tensor } from '../src/node.js';
+import { copyGBps, copyTime, spread, time, type BenchRow, type BenchSection } from './util.js';
+
+interface MatmulCase {
+  /** As the issue writes it: MxK x KxN. */
+  label: string;
+  /** Stored operand shapes and flags (the gradient's partners read their operands transposed). */
+  a: [number, number];
+  b: [number, number];
+  transA?: boolean;
+  transB?: boolean;
+  target?: 'copy5x' | 'gflops5';
+}
+
+const MATMULS: MatmulCase[] = [
+  { label: '5000x785 x 785x10', a: [5000, 785], b: [785, 10], target: 'copy5x' },
+  // The gradient of X W with X 5000x785: dW = X^T g and dX = g W^T; the issue's 10x5000 x 5000x785
+  // is g^T X, the same product for a model stored as W^T.
+  { label: '10x5000 x 5000x785 (g^T X)', a: [5000, 10], b: [5000, 785], transA: true },
+  { label: '785x5000 x 5000x10 (X^T g)', a: [5000, 785], b: [5000, 10], transA: true },
+  { label: '5000x10 x 10x785 (g W^T)', a: [5000, 10], b: [785, 10], transB: true },
+  { label: '1000x576 x 576x64', a: [1000, 576], b: [576, 64] },
+  { label: '512x512 x 512x512', a: [512, 512], b: [512, 512] },
+  { label: '1024x1024 x 1024x1024', a: [1024, 1024], b: [1024, 1024], target: 'gflops5' },
+];
+
+function dims(c: MatmulCase): { M: number; K: number; N: number } {
+  const M = c.transA ? c.a[1] : c.a[0];
+  const K = c.transA ? c.a[0] : c.a[1];
+  const N = c.transB ? c.b[0] : c.b[1];
+  return { M, K, N };
+}
+
+async function matmulRows(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const c of MATMULS) {
+    const { M, K, N } = dims(c);
+    const a = randomNormal(c.a, { seed: 1 });
+    const b = randomNormal(c.b, { seed: 2 });
+    const t = await time(() => matmul(a, b, { transA: c.transA, transB: c.transB }), { reps: 7, inner: M * N * K < 1e8 ? 4 : 1 });
+    const bytes = 4 * (M * K + K * N + M * N);
+    const copy = await copyTime(bytes);
+    const row: BenchRow = {
+      name: `matmul ${c.label}`,
+      ms: t.median,
+      rate: (2 * M * N * K) / (t.median * 1e6),
+      unit: 'GFLOP/s',
+      ofCopy: bytes / (t.median * 1e6) / copyGBps(bytes, copy),
+      note: `${variantOf(a, b, c)}; ${spread(t)}`,
+    };
+    if (c.target === 'copy5x') {
+      const input = 4 * M * K;
+      const readInput = await copyTime(input);
+      row.target = `<= 5x copy of ${(input / 1e6).toFixed(1)} MB (${(5 * readInput.median).toFixed(2)} ms)`;
+      row.met = t.median <= 5 * readInput.median;
+    }
+    if (c.target === 'gflops5') {
+      row.target = '>= 5 GFLOP/s';
+      row.met = row.rate! >= 5;
+    }
+    rows.push(row);
+    dispose([a, b]);
+  }
+  return rows;
+}
+
+function variantOf(a: Tensor, b: Tensor, c: MatmulCase): string {
+  const { M, K, N } = dims(c);
+  return matmulVariant({
+    M, N, K, batch: 1, aBatch: 0, bBatch: 0,
+    aRow: c.transA ? 1 : a.shape[1]!, aCol: c.transA ? a.shape[1]! : 1,
+    bRow: c.transB ? 1 : b.shape[1]!, bCol: c.transB ? b.shape[1]! : 1,
+  });
+}
+
+async function bandwidthRows(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const n of [1 << 20, 1 << 24]) {
+    const label = n === 1 << 20 ? '1M' : '16M';
+    const x = randomNormal([n], { seed: 3 });
+    const y = randomNormal([n], { seed: 4 });
+    const inner = n < 4e6 ? 8 : 1;
+    const copy = await copyTime(4 * n);
+    const copyRate = copyGBps(4 * n, copy);
+    rows.push({ name: `copy ${label} floats`, ms: copy.median, rate: copyRate, unit: 'GB/s', ofCopy: 1, note: `engine().copy; read + write; ${spread(copy)}` });
+    const tAdd = await time(() => add(x, y), { inner, reps: 9 });
+    const addRate = (12 * n) / (tAdd.median * 1e6);
+    rows.push({
+      name: `add ${label} floats`, ms: tAdd.median, rate: addRate, unit: 'GB/s', ofCopy: addRate / copyRate,
+      target: '>= 50% of copy', met: addRate / copyRate >= 0.5, note: `2 reads + 1 write; ${spread(tAdd)}`,
+    });
+    const tExp = await time(() => exp(x), { inner, reps: 9 });
+    const expRate = (8 * n) / (tExp.median * 1e6);
+    rows.push({ name: `exp ${label} floats`, ms: tExp.median, rate: expRate, unit: 'GB/s', ofCopy: expRate / copyRate, note: spread(tExp) });
+    if (n === 1 << 24) {
+      const tSum = await time(() => sum(x), { inner, reps: 9 });
+      const sumRate = (4 * n) / (tSum.median * 1e6);
+      rows.push({ name: `sum ${label} floats`, ms: tSum.median, rate: sumRate, unit: 'GB/s', ofCopy: sumRate / copyRate, note: `reads only; ${spread(tSum)}` });
+    }
+    dispose([x, y]);
+  }
+  return rows;
+}
+
+async function dispatchRow(): Promise<BenchRow> {
+  // A chain of dependent small adds, as an optimizer loop issues them; each call is one dispatch.
+  const a = tensor(new Float32Array(64).fill(1));
+  const b = tensor(new Float32Array(64).fill(2));
+  const count = 2000;
+  const t = await time(() => add(a, b), { inner: count, reps: 7 });
+  dispose([a, b]);
+  await sync();
+  const us = t.median * 1000;
+  return {
+    name: 'small dispatch (add of 64 floats) in a batch', ms: t.median, rate: us, unit: 'us',
+    target: '< 40 us', met: us < 40, note: `${count} per repetition; ${spread(t)}`,
+  };
+}
+
+export const kernels: BenchSection = {
+  name: 'kernels',
+  async run() {
+    return [...(await matmulRows()), ...(await bandwidthRows()), await dispatchRow()];
+  },
+};

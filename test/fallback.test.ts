@@ -1,0 +1,76 @@
+// Part of the suite on the OpenGL ES compatibility fallback (and, for comparison, on the default
+// backend): test/fallback-child.mjs runs in a fresh `node` process with HYPERTAPE_BACKEND set,
+// checks a few kernels of each family, every matmul variant and a gradient against float64 values,
+// destroys its device to check that the next operation throws, and exits by itself.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { matmulVariants } from '../src/ops/launch.js';
+
+const s = suite('fallback');
+
+interface ChildReport {
+  adapter: { description: string; backend: string; featureLevel: string; maxWorkgroupInvocations: number };
+  checks: { name: string; error: number; tol: number }[];
+  lost: { threw: boolean; message?: string };
+}
+
+/** Runs the child script with `backend` (null: the default choice) and parses its JSON line. */
+function runChild(backend: string | null, timeoutMs = 180_000): Promise<ChildReport> {
+  const script = resolve('test/fallback-child.mjs');
+  if (!existsSync(resolve('dist/node.js'))) throw new Error('dist/node.js is missing: run `node scripts/build.mjs` (npm test does)');
+  const env = { ...process.env };
+  if (backend) env.HYPERTAPE_BACKEND = backend;
+  else delete env.HYPERTAPE_BACKEND;
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    // The child must exit by itself: an engine that keeps Node alive ends here as a failure.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`the ${backend ?? 'default'} child did not exit within ${timeoutMs} ms; stderr:\n${err}`));
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) return fail(new Error(`the ${backend ?? 'default'} child exited with ${code ?? signal}; stderr:\n${err}\nstdout:\n${out}`));
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        done(JSON.parse(line) as ChildReport);
+      } catch {
+        fail(new Error(`the child printed no JSON report:\n${out}\n${err}`));
+      }
+    });
+  });
+}
+
+function assertReport(r: ChildReport): void {
+  // 6 elementwise and reduction checks, 6 matmuls per kernel variant, 1 gradient.
+  const expected = 6 + 6 * matmulVariants().length + 1;
+  assert.is(r.checks.length, expected, `${r.checks.length} checks ran, expected ${expected}`);
+  for (const c of r.checks) {
+    assert.ok(c.error <= c.tol, `${c.name}: relative error ${c.error} > ${c.tol} on ${r.adapter.description}`);
+  }
+  assert.ok(r.checks.some((c) => c.name.startsWith('gradient')), 'the gradient check did not run');
+  assert.ok(r.lost.threw, 'an op on a destroyed device did not throw');
+  assert.match(r.lost.message ?? '', /lost/);
+}
+
+s('kernels, both matmul variants and a gradient on the OpenGL ES compatibility fallback', async () => {
+  const r = await runChild('opengles');
+  assert.is(r.adapter.backend, 'opengles');
+  assert.is(r.adapter.featureLevel, 'compatibility');
+  assertReport(r);
+});
+
+s('the same checks on the default backend, in a fresh process that exits by itself', async () => {
+  const r = await runChild(null);
+  assert.ok(r.adapter.description.length > 0);
+  assertReport(r);
+});
+
+s.run();
