@@ -164,6 +164,7 @@ export function jvpBatch<A extends any[]>(f: (...args: A) => Tensor, primals: A,
  * on a second tape and walk it back again.
  */
 export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
+  checkTangentShape('hvp', x, v, []);
   const { out, tangent } = jvp((xx: Tensor) => grad(f)(xx), [x], [v]);
   out.dispose();
   return tangent;

@@ -40,14 +40,35 @@ export interface BackwardOptions {
 
 let nextTapeId = 1;
 
+// Every tape not yet disposed (weakly, so a forgotten tape is still collected): error messages
+// use it to say which tape did record a tensor.
+const liveTapes = new Set<WeakRef<Tape>>();
+
+function otherTapesTracking(t: Tensor, self: Tape): string[] {
+  const names: string[] = [];
+  for (const ref of liveTapes) {
+    const tape = ref.deref();
+    if (!tape) liveTapes.delete(ref);
+    else if (tape !== self && tape.isTracked(t)) names.push(tape.name);
+  }
+  return names;
+}
+
 export class Tape {
   readonly id = nextTapeId++;
   readonly keepSteps: number | undefined;
   readonly name: string;
   private tracked = new Set<number>();
-  /** segments[i] holds the entries of step i; the last one is still open. */
+  /** Ids passed to watch(). */
+  private leaves = new Set<number>();
+  /** segments[i] holds the entries of step freedSteps + i; the last one is still open. */
   private segments: Entry[][] = [[]];
   private freedSteps = 0;
+  /** Output id -> the step that recorded it, for held steps. */
+  private producedIn = new Map<number, number>();
+  /** Output ids (lowest, highest) of each freed step, for error messages. */
+  private freedIdRanges: [number, number][] = [];
+  private readonly selfRef = new WeakRef(this);
   private recording = false;
   private paused = false;
   private disposed = false;
@@ -58,6 +79,7 @@ export class Tape {
     }
     this.keepSteps = opts.keepSteps;
     this.name = opts.name ?? `tape ${this.id}`;
+    liveTapes.add(this.selfRef);
   }
 
   /** Starts tracking these tensors: ops on them (and on results from them) are recorded. */
@@ -66,6 +88,7 @@ export class Tape {
     for (const t of ts) {
       t.storage; // throws on a disposed tensor
       this.tracked.add(t.id);
+      this.leaves.add(t.id);
     }
     return this;
   }
@@ -107,10 +130,23 @@ export class Tape {
     this.segments.push([]);
     if (this.keepSteps !== undefined) {
       while (this.segments.length - 1 > this.keepSteps) {
-        for (const e of this.segments.shift()!) release(e);
+        const freed = this.segments.shift()!;
+        let [lo, hi] = [Infinity, -Infinity];
+        for (const e of freed) {
+          release(e);
+          this.producedIn.delete(e.outId);
+          lo = Math.min(lo, e.outId);
+          hi = Math.max(hi, e.outId);
+        }
+        this.freedIdRanges.push([lo, hi]);
         this.freedSteps++;
       }
     }
+  }
+
+  /** Index of the step being recorded (steps count from 0 at the tape's creation). */
+  private get openStep(): number {
+    return this.freedSteps + this.segments.length - 1;
   }
 
   /** Steps completed with markStep() and still held. */
@@ -128,6 +164,7 @@ export class Tape {
     if (!this.recording || this.paused) return;
     if (!inputs.some((t) => this.tracked.has(t.id))) return;
     this.tracked.add(out.id);
+    this.producedIn.set(out.id, this.openStep);
     const saveIn = prim.saves?.inputs;
     const saveOut = prim.saves?.output ?? true;
     this.segments[this.segments.length - 1]!.push({
@@ -155,14 +192,19 @@ export class Tape {
       throw new Error(`hypertape: ${ys.length} outputs but ${seeds.length} seed cotangents`);
     }
     if (y instanceof Tensor && !this.tracked.has(y.id)) {
-      throw new Error(`hypertape: ${y.describe()} was not recorded on ${this.name}: it was computed outside this tape's run(), ` +
-        `or from tensors the tape does not watch (tensors from another tape cannot be differentiated here).`);
+      const others = otherTapesTracking(y, this);
+      throw new Error(`hypertape: ${y.describe()} was not recorded on ${this.name}: ` + (others.length
+        ? `it was recorded on ${others.join(', ')}, from tensors ${this.name} does not watch; ask that tape for its gradient, or watch those tensors here.`
+        : `it was computed outside this tape's run(), or from tensors the tape does not watch.`));
     }
     for (const s of sources) {
       if (!this.tracked.has(s.id)) {
-        throw new Error(`hypertape: ${s.describe()} is not tracked by ${this.name}; watch() it before computing with it.`);
+        const others = otherTapesTracking(s, this);
+        throw new Error(`hypertape: ${s.describe()} is not tracked by ${this.name}; watch() it before computing with it` +
+          (others.length ? ` (${others.join(', ')} tracks it, but a tape differentiates only with respect to what it tracks).` : '.'));
       }
     }
+    for (const yi of ys) if (this.tracked.has(yi.id)) this.checkReachable(yi, opts.steps);
     ys.forEach((yi, i) => {
       const seed = seeds[i];
       if (!seed && yi.size !== 1) {
@@ -239,6 +281,24 @@ export class Tape {
     return result;
   }
 
+  /** Refuses an output whose recording was freed, or lies before the steps a truncated pass walks. */
+  private checkReachable(y: Tensor, steps: number | undefined): void {
+    if (this.leaves.has(y.id)) return;
+    const step = this.producedIn.get(y.id);
+    if (step === undefined) {
+      const freedStep = this.freedIdRanges.findIndex(([lo, hi]) => y.id >= lo && y.id <= hi);
+      throw new Error(`hypertape: ${y.describe()} was computed in ${freedStep >= 0 ? `step ${freedStep}` : 'a step'}, which ${this.name} has already freed ` +
+        `(it keeps the last ${this.keepSteps} steps and has freed ${this.freedSteps}); compute the output after the last markStep().`);
+    }
+    if (steps !== undefined && Number.isInteger(steps) && steps >= 0) {
+      const first = this.openStep - steps;
+      if (step < first) {
+        throw new Error(`hypertape: ${y.describe()} was computed in step ${step}, before the last ${steps} steps this backward pass walks ` +
+          `(steps ${first} to ${this.openStep}), so its cotangent would reach nothing; pass a larger steps or compute the output after the last markStep().`);
+      }
+    }
+  }
+
   private window(steps: number | undefined): Entry[] {
     if (steps === undefined) {
       if (this.freedSteps > 0) {
@@ -262,6 +322,9 @@ export class Tape {
     for (const s of this.segments) for (const e of s) release(e);
     this.segments = [];
     this.tracked.clear();
+    this.leaves.clear();
+    this.producedIn.clear();
+    liveTapes.delete(this.selfRef);
     this.disposed = true;
   }
 
