@@ -2,8 +2,9 @@
 // To add one: define it with defineExperiment (src/experiments/registry.ts) and list it here.
 import type { Experiment } from './registry.js';
 import { toy } from './toy.js';
+import { hypercleaning } from './hypercleaning.js';
 
-export const experiments: readonly Experiment<any>[] = [toy];
+export const experiments: readonly Experiment<any>[] = [toy, hypercleaning];
 
 export function findExperiment(name: string): Experiment<any> | undefined {
   return experiments.find((e) => e.name === name);

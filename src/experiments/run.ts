@@ -37,7 +37,11 @@ export async function runExperiment<O extends OptionSpecs>(
 ): Promise<RunOutcome> {
   const con = io.console ?? createConsole();
   const started = new Date();
-  const dir = parsed.common.out === COMMON_OPTIONS.out.default ? defaultOutDir(experiment.name, started) : parsed.common.out;
+  // An experiment with a `resume` option continues in the folder of the run it resumes.
+  const resume = (parsed.options as Record<string, unknown>).resume;
+  const dir = parsed.common.out !== COMMON_OPTIONS.out.default
+    ? parsed.common.out
+    : typeof resume === 'string' && resume !== '' ? resume : defaultOutDir(experiment.name, started);
   mkdirSync(dir, { recursive: true });
   const { help: _help, out: _out, ...commonSettings } = parsed.common;
   const meta: RunMeta = {
