@@ -2,5 +2,7 @@
 // (bench/autodiff.ts, bench/bilevel.ts, ...) exporting a BenchSection.
 import type { BenchSection } from './util.js';
 import { kernels } from './kernels.js';
+import { autodiff } from './autodiff.js';
+import { bilevel } from './bilevel.js';
 
-export const sections: BenchSection[] = [kernels];
+export const sections: BenchSection[] = [kernels, autodiff, bilevel];
