@@ -8,13 +8,14 @@ export type Shape = readonly number[];
 /** A GPU buffer shared by a tensor and its reshapes; returned to the pool when the last user lets go. */
 export class Storage {
   refs = 1;
-  constructor(readonly buffer: GPUBuffer, readonly bytes: number) {}
+  /** `internal`: an engine-owned buffer (cached constants) that memory() does not count. */
+  constructor(readonly buffer: GPUBuffer, readonly bytes: number, readonly internal = false) {}
   retain(): this {
     this.refs++;
     return this;
   }
   release(): void {
-    if (--this.refs === 0) engine().releaseBuffer(this.buffer);
+    if (--this.refs === 0) engine().releaseBuffer(this.buffer, { internal: this.internal });
   }
 }
 

@@ -116,14 +116,18 @@ export class Engine {
 
   // ---- buffers -------------------------------------------------------------------------------
 
-  /** A storage buffer of at least `bytes` bytes, owned by the caller until `releaseBuffer`. */
-  acquireBuffer(bytes: number): GPUBuffer {
+  /**
+   * A storage buffer of at least `bytes` bytes, owned by the caller until `releaseBuffer`.
+   * `internal` buffers (engine-owned caches) are not counted as live tensor memory.
+   */
+  acquireBuffer(bytes: number, opts: { internal?: boolean } = {}): GPUBuffer {
     this.check();
     const size = sizeClass(Math.max(bytes, 4));
     const list = this.free.get(size);
     let buf = list?.pop();
     if (buf) this.pooledBytes -= size;
     else buf = this.device.createBuffer({ size, usage: STORAGE_USAGE });
+    if (opts.internal) return buf;
     this.liveBuffers++;
     this.liveBytes += size;
     if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
@@ -134,9 +138,11 @@ export class Engine {
    * Gives a buffer back. While unsubmitted commands may still use it, it waits in `pendingFree`:
    * an upload (queue.writeBuffer) into it would otherwise run before those commands.
    */
-  releaseBuffer(buf: GPUBuffer): void {
-    this.liveBuffers--;
-    this.liveBytes -= buf.size;
+  releaseBuffer(buf: GPUBuffer, opts: { internal?: boolean } = {}): void {
+    if (!opts.internal) {
+      this.liveBuffers--;
+      this.liveBytes -= buf.size;
+    }
     if (this.encoder) this.pendingFree.push(buf);
     else this.toPool(buf);
   }

@@ -48,19 +48,29 @@ export function randomNormal(shape: Shape, opts: RandomOptions & { mean?: number
 }
 
 // Scalars used as op operands (x * 0.5) live in small persistent tensors, one per value, so a
-// loop that multiplies by the same step size uploads it once.
+// loop that multiplies by the same step size uploads it once. The cache keeps the most recently
+// used values (a decaying step size makes a new one every iteration); its buffers are engine
+// internals, like the uniform ring, and are not counted by memory(). An evicted constant that a
+// tape still references stays alive through the tape's own handle.
+const CONSTANT_CACHE = 256;
 const constants = new Map<number, { engine: unknown; t: Tensor }>();
 
 export function scalarConst(value: number): Tensor {
   const e = engine();
   const key = Object.is(value, -0) ? 0 : value;
   const hit = constants.get(key);
-  if (hit && hit.engine === e && !hit.t.disposed) return hit.t;
-  if (constants.size > 4096) {
-    for (const { t } of constants.values()) if (!t.disposed) t.dispose();
-    constants.clear();
+  if (hit && hit.engine === e && !hit.t.disposed) {
+    constants.delete(key);
+    constants.set(key, hit);
+    return hit.t;
   }
-  const t = new Tensor(new Storage(e.acquireBuffer(4), 4), [], 'f32', { untracked: true });
+  if (hit) constants.delete(key);
+  while (constants.size >= CONSTANT_CACHE) {
+    const [oldest, entry] = constants.entries().next().value as [number, { engine: unknown; t: Tensor }];
+    constants.delete(oldest);
+    if (entry.engine === e && !entry.t.disposed) entry.t.dispose();
+  }
+  const t = new Tensor(new Storage(e.acquireBuffer(4, { internal: true }), 4, true), [], 'f32', { untracked: true });
   e.upload(t.buffer, new Float32Array([value]));
   constants.set(key, { engine: e, t });
   return t;
