@@ -22,8 +22,11 @@ export class Storage {
 /** State shared by every handle of one tensor value (see `Tensor.ref`). */
 interface Shared {
   handles: number;
-  /** Forward-mode tangent, valid only while its trace (level) is active. */
-  tangent?: { level: number; value: Tensor };
+  /**
+   * Forward-mode tangents, one per jvp level that computed this value (nested jvps give a value
+   * several); each is meaningful only while its level is active.
+   */
+  tangents?: { level: number; value: Tensor }[];
 }
 
 let nextId = 1;
@@ -168,29 +171,32 @@ export class Tensor {
     if (!this._storage) return;
     this._storage.release();
     this._storage = null;
-    if (--this.shared.handles === 0 && this.shared.tangent) {
-      this.shared.tangent.value.dispose();
-      this.shared.tangent = undefined;
+    if (--this.shared.handles === 0 && this.shared.tangents) {
+      for (const t of this.shared.tangents) t.value.dispose();
+      this.shared.tangents = undefined;
     }
   }
 
   /** @internal forward mode: the tangent attached at `level`, if any. */
   tangentAt(level: number): Tensor | undefined {
-    const t = this.shared.tangent;
-    return t && t.level === level && !t.value.disposed ? t.value : undefined;
+    const t = this.shared.tangents?.find((e) => e.level === level);
+    return t && !t.value.disposed ? t.value : undefined;
   }
 
-  /** @internal attaches a tangent (an alias of `value`; the caller keeps its own handle). */
+  /** @internal attaches a tangent at `level` (an alias of `value`; the caller keeps its own handle). */
   setTangent(level: number, value: Tensor): void {
-    this.shared.tangent?.value.dispose();
-    this.shared.tangent = { level, value: value.ref() };
+    this.takeTangent(level)?.dispose();
+    (this.shared.tangents ??= []).push({ level, value: value.ref() });
   }
 
-  /** @internal detaches the tangent without disposing it; the caller takes ownership. */
+  /** @internal detaches the tangent at `level` without disposing it; the caller takes ownership. */
   takeTangent(level: number): Tensor | undefined {
-    const t = this.tangentAt(level);
-    if (t) this.shared.tangent = undefined;
-    return t;
+    const list = this.shared.tangents;
+    const i = list ? list.findIndex((e) => e.level === level) : -1;
+    if (i < 0) return undefined;
+    const [t] = list!.splice(i, 1);
+    if (list!.length === 0) this.shared.tangents = undefined;
+    return t!.value;
   }
 
   /** Copies the contents to the CPU: Float32Array for f32, Int32Array for i32. */

@@ -17,7 +17,8 @@
 //  - batched forward mode: jvpBatch with N stacked directions equals N single jvp calls.
 // With order 2 the same checks run on x -> sum_i <w_i, (J^T u)_i>, the VJP itself, for fixed
 // random u and w: that differentiates every VJP rule once more (reverse-over-reverse, and
-// forward-over-reverse through jvp).
+// forward-over-reverse through jvp); and on x -> <u, J v>, the JVP itself, which differentiates
+// every JVP rule once more (reverse-over-forward and forward-over-forward).
 import { Tensor, tensor, jvp, jvpBatch, vjp, sum, mul, add, dispose, tidy, type Shape } from '../src/node.js';
 import { rng } from './helpers.js';
 
@@ -56,6 +57,8 @@ export interface GradCheckReport {
   dotTol: number;
   /** The check of the VJP, when order = 2. */
   second?: GradCheckReport;
+  /** The check of the JVP, when order = 2. */
+  secondForward?: GradCheckReport;
 }
 
 type Fn = (...xs: Tensor[]) => Tensor;
@@ -200,10 +203,14 @@ export async function checkGrads(fn: Fn, args: Tensor[], opts: GradCheckOptions 
       r.out.dispose();
       return gs.map((g, i) => sum(mul(g, w[i]!))).reduce((a, b) => add(a, b));
     };
+    // The JVP as a scalar function of the primals, for fixed directions v and u.
+    const vFixed = v.map((d, i) => tensor(Float32Array.from(d), shapes[i]));
+    const pushed: Fn = (...xs) => sum(mul(jvp(f, xs, vFixed).tangent, uFixed));
     try {
       report.second = await checkGrads(pulled, args, { ...opts, order: 1, seed: (opts.seed ?? 1234) + 1, name: `${name}'s VJP` });
+      report.secondForward = await checkGrads(pushed, args, { ...opts, order: 1, seed: (opts.seed ?? 1234) + 2, name: `${name}'s JVP` });
     } finally {
-      dispose([w, uFixed]);
+      dispose([w, uFixed, vFixed]);
     }
   }
   return report;

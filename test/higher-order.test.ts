@@ -179,6 +179,46 @@ s('grad(grad(.)) of a softmax cross-entropy along a line = the variance of c und
   ht.dispose([C, Dv, Y]);
 });
 
+// ---- every composition of two modes gives the same Hessian -----------------------------------
+
+s('reverse-over-forward: grad of a jvp tangent equals hvp', async () => {
+  const x = rand([4], 30);
+  const v = rand([4], 31);
+  const viaGrad = ht.grad((xx: Tensor) => ht.jvp(f, [xx], [v]).tangent)(x);
+  const hv = ht.hvp(f, x, v);
+  assertClose(await f64(viaGrad), await f64(hv), { rtol: 1e-5, atol: 1e-6 }, 'grad(<grad f, v>) by reverse-over-forward');
+  ht.dispose([x, v, viaGrad, hv]);
+});
+
+s('forward-over-forward: a jvp of a jvp gives w^T H v', async () => {
+  const x = rand([4], 32);
+  const v = rand([4], 33);
+  const w = rand([4], 34);
+  const inner = (xx: Tensor): Tensor => ht.jvp(f, [xx], [v]).tangent;
+  const { out, tangent } = ht.jvp(inner, [x], [w]);
+  const hv = ht.hvp(f, x, v);
+  const wHv = ht.sum(ht.mul(w, hv));
+  assertClose([await tangent.item()], [await wHv.item()], { rtol: 1e-5, atol: 1e-6 }, 'w^T H v');
+  // The inner jvp's value is the first directional derivative, <grad f, v>.
+  const gv = ht.sum(ht.mul(ht.grad(f)(x), v));
+  assertClose([await out.item()], [await gv.item()], { rtol: 1e-5, atol: 1e-6 }, '<grad f, v>');
+  ht.dispose([x, v, w, out, tangent, hv, wHv, gv]);
+});
+
+s('jvpBatch through a gradient gives N Hessian-vector products at once (FMD\'s pattern)', async () => {
+  const x = rand([4], 35);
+  const V = rand([3, 4], 36);
+  const { out, tangent } = ht.jvpBatch((xx: Tensor) => ht.grad(f)(xx), [x], [V], 3);
+  for (let k = 0; k < 3; k++) {
+    const vk = ht.reshape(ht.slice(V, [k, 0], [1, 4]), [4]);
+    const hv = ht.hvp(f, x, vk);
+    const row = ht.reshape(ht.slice(tangent, [k, 0], [1, 4]), [4]);
+    assertClose(await f64(row), await f64(hv), { rtol: 1e-5, atol: 1e-6 }, `direction ${k}`);
+    ht.dispose([vk, hv, row]);
+  }
+  ht.dispose([x, V, out, tangent]);
+});
+
 // ---- gradients of gradients on an explicit outer tape -----------------------------------------
 
 s('a backward pass under an outer tape is recorded there: grad of ||grad f||^2 = 2 H grad f', async () => {

@@ -2,7 +2,8 @@
 // <u, J v> == <J^T u, v> (to 1e-5 of the sum of absolute terms), central finite differences
 // (step 1e-2 with Richardson extrapolation, tolerance 3e-4 relative plus an 8-ulp f32 rounding
 // allowance, 32 ulps for long sums; see gradcheck.ts), jvpBatch with
-// 3 directions against 3 single jvp calls, and the same again for each op's VJP (order 2).
+// 3 directions against 3 single jvp calls, and the same again for each op's VJP and for its JVP
+// as functions of the primals (order 2: all four compositions of forward and reverse mode).
 // Inputs keep clear of kinks (relu, abs, max, maximum) by more than the finite-difference step.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -55,7 +56,7 @@ function check(name: string, f: (...xs: Tensor[]) => Tensor, args: () => Tensor[
       const r = await checkGrads(f, xs, { order: 2, name, ...opts });
       if (process.env.GRADCHECK_VERBOSE) {
         const q = (r: any) => [Math.abs(r.forward - r.reverse) / r.dotTol, Math.abs(r.forward - r.finiteDiff) / r.fdTol, Math.abs(r.reverse - r.finiteDiff) / r.fdTol].map((v) => v.toFixed(3)).join(' ');
-        console.log(name.padEnd(50), q(r), '|', q(r.second));
+        console.log(name.padEnd(50), q(r), '|', q(r.second), '|', q(r.secondForward));
       }
       // A check on all-zero derivatives would prove nothing.
       assert.ok(Math.abs(r.finiteDiff) > 1e-6, `${name}: the directional derivative is ~0, the check proves nothing`);

@@ -113,10 +113,11 @@ export function vjp<A extends any[]>(
   return { out, pullback, dispose: () => tape.dispose() };
 }
 
-// An identity op: the dual inputs of a jvp are new values derived from the primals, so tapes that
-// track a primal also track its dual (reverse-over-forward through user tapes stays connected).
+// An identity op, recorded where a jvp takes in its primals and gives out its tangent: the dual
+// inputs and the tangent output are new values, and this keeps them connected to whatever tapes
+// and outer jvp levels track the values they come from (reverse-over-forward, forward-over-forward).
 const dualP: Primitive<null> = {
-  name: 'dual',
+  name: 'identity',
   saves: { inputs: [], output: false },
   vjp: (g) => [g],
   jvp: ([dx]) => dx,
@@ -136,8 +137,9 @@ function runForward<A extends any[]>(what: string, f: (...args: A) => Tensor, pr
     const args = mapStructure(primals, (_, i) => duals[i]!);
     const out = tidy(() => f(...args));
     if (!(out instanceof Tensor)) throw new Error(`hypertape: ${what}: the function must return a Tensor`);
-    const t = out.tangentAt(level);
-    const tangent = t ? t.view(t.shape) : zeros([...batch, ...out.shape]);
+    const t = out.takeTangent(level);
+    const tangent = t ? record(dualP, [t], t.view(t.shape), null) : zeros([...batch, ...out.shape]);
+    t?.dispose();
     for (const d of duals) if (d !== out) d.dispose();
     return { out, tangent };
   });

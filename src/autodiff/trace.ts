@@ -1,10 +1,14 @@
 // The tracer that every op reports to (see src/ops/core.ts). It does two things:
-//  - forward mode: if an input carries a tangent of the active jvp level, apply the op's JVP
-//    rule and attach the result to the output;
+//  - forward mode: for each active jvp level at which an input carries a tangent, apply the
+//    op's JVP rule and attach the result to the output at that level;
 //  - reverse mode: if an input is tracked by a recording tape, append an entry to that tape.
-// While a rule is being evaluated, tracing is suspended: tangent arithmetic is not itself
-// differentiated or recorded (forward-over-reverse works because a tape's *backward* ops run
-// with tracing on, so they carry tangents).
+// A JVP rule is itself made of ops, and it runs in the context the level was opened in: the
+// levels opened before it stay active (so a jvp inside a jvp differentiates the inner tangent,
+// forward-over-forward) and the tapes that were recording when it opened record the rule's ops
+// (so a tape outside a jvp can differentiate its tangent, reverse-over-forward). Tapes opened
+// inside the jvp do not record tangent arithmetic: they never walk back through it.
+// Forward-over-reverse needs nothing special: a tape's backward ops are ordinary ops, so under a
+// jvp they carry tangents.
 import { setTracer, type Primitive, type Tracer } from '../ops/core.js';
 import { Tensor, shapeStr, tidy } from '../tensor.js';
 import { broadcastTo } from '../ops/shape.js';
@@ -16,11 +20,16 @@ export interface ForwardLevel {
   nb: number;
   /** The batch prefix of every tangent at this level ([] or [N]). */
   batch: number[];
+  /** The levels active when this one opened: its JVP rules run with them. */
+  outer: ForwardLevel[];
+  /** The tapes recording when this level opened: they record its JVP rules' ops. */
+  tapes: Tape[];
 }
 
 const state = {
   tapes: [] as Tape[],
-  forward: null as ForwardLevel | null,
+  /** Active forward levels, outermost first. */
+  levels: [] as ForwardLevel[],
   suspended: 0,
 };
 
@@ -39,19 +48,28 @@ export function popTape(t: Tape): void {
   if (i >= 0) state.tapes.splice(i, 1);
 }
 
-export function currentForward(): ForwardLevel | null {
-  return state.forward;
-}
-
-/** Runs fn with a new forward-mode level; restores the previous one afterwards. */
+/** Runs fn with a new forward-mode level inside the active ones; closes it afterwards. */
 export function withForwardLevel<T>(batch: number[], fn: (level: ForwardLevel) => T): T {
-  const prev = state.forward;
-  const lvl: ForwardLevel = { level: nextLevel++, nb: batch.length, batch };
-  state.forward = lvl;
+  const prev = state.levels;
+  const lvl: ForwardLevel = { level: nextLevel++, nb: batch.length, batch, outer: prev, tapes: [...state.tapes] };
+  state.levels = [...prev, lvl];
   try {
     return fn(lvl);
   } finally {
-    state.forward = prev;
+    state.levels = prev;
+  }
+}
+
+/** Runs a JVP rule of `lvl` in the context that level was opened in. */
+function inRuleContext<T>(lvl: ForwardLevel, fn: () => T): T {
+  const [levels, tapes] = [state.levels, state.tapes];
+  state.levels = lvl.outer;
+  state.tapes = tapes.filter((t) => lvl.tapes.includes(t));
+  try {
+    return fn();
+  } finally {
+    state.levels = levels;
+    state.tapes = tapes;
   }
 }
 
@@ -68,13 +86,15 @@ export function untraced<T>(fn: () => T): T {
 const tracer: Tracer = {
   onApply<P>(prim: Primitive<P>, inputs: Tensor[], out: Tensor, params: P): void {
     if (state.suspended > 0 || prim.nondiff) return;
-    const fwd = state.forward;
-    if (fwd) {
+    // Tapes first and outer levels before inner ones: a rule that reads the output (exp's
+    // dx * out) must find it already tracked by the tapes and carrying its outer tangents.
+    for (const tape of state.tapes) tape.maybeRecord(prim, inputs, out, params);
+    for (const fwd of state.levels) {
       const dots = inputs.map((t) => t.tangentAt(fwd.level) ?? null);
       if (dots.some((d) => d)) {
         if (!prim.jvp) throw new Error(`hypertape: op '${prim.name}' has no JVP rule, so forward mode cannot pass through it`);
         const expected = [...fwd.batch, ...out.shape];
-        const tangent = untraced(() =>
+        const tangent = inRuleContext(fwd, () =>
           tidy(() => {
             const t = prim.jvp!(dots, { inputs, out, params, nb: fwd.nb });
             if (!t) return null;
@@ -89,7 +109,6 @@ const tracer: Tracer = {
         }
       }
     }
-    for (const tape of state.tapes) tape.maybeRecord(prim, inputs, out, params);
   },
 };
 
