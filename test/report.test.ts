@@ -5,9 +5,9 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contourPlot, formatNumber, lineChart, markdownTable, renderSvg, writeFileAtomic } from '../src/experiments/report.js';
+import { compactJson, contourPlot, formatNumber, lineChart, markdownTable, renderSvg, writeFileAtomic } from '../src/experiments/report.js';
 import { defineExperiment, experimentHelp, flagName, parseOptions, UsageError } from '../src/experiments/registry.js';
-import { createConsole } from '../src/experiments/progress.js';
+import { createConsole, formatSeconds } from '../src/experiments/progress.js';
 import { defaultOutDir } from '../src/experiments/run.js';
 
 const s = suite('report');
@@ -23,6 +23,16 @@ s('writes files atomically, leaving no temporary file behind', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+s('writes JSON with flat arrays on one line and the same content', () => {
+  const value = { a: [1, -2.5e-7, 3], b: [[0, 1], [2, 3]], c: ['x, 1', 'y]"', null, true], d: { e: [] }, s: 'keep [1,2] as is' };
+  const text = compactJson(value);
+  assert.equal(JSON.parse(text), value);
+  assert.ok(text.includes('"a": [1, -2.5e-7, 3]'));
+  assert.ok(text.includes('[0, 1],'));
+  assert.ok(text.includes('"keep [1,2] as is"'));
+  assert.ok(text.includes(String.raw`"c": ["x, 1", "y]\"", null, true]`));
 });
 
 s('renders a vega-lite line chart to SVG, one line per series, log axis without non-positive rows', async () => {
@@ -155,6 +165,10 @@ s('progress: a bar redrawn in place on a terminal, log lines above it', () => {
   const text = out.text();
   assert.match(text, /\r\x1b\[Khello\n\r?.*work \[/);
   assert.match(text, /work \[#+\] 4\/4 .*\n$/);
+});
+
+s('formats durations without a 60 in the seconds place', () => {
+  assert.equal([5.2, 59.6, 119.6, 3599.6, 3725].map(formatSeconds), ['5s', '1m00s', '2m00s', '1h00m', '1h02m']);
 });
 
 s('names default output folders by experiment and UTC time', () => {

@@ -76,7 +76,17 @@ function resultsDocument(meta: RunMeta, results: Record<string, unknown>, comple
   for (const key of Object.keys(results)) {
     if (key in head) throw new Error(`hypertape: the experiment's result key '${key}' collides with a results.json header field; rename it.`);
   }
-  return JSON.stringify({ ...head, ...results }, null, 2) + '\n';
+  return compactJson({ ...head, ...results });
+}
+
+/** JSON indented for reading, with arrays of plain values (series, points) kept on one line. */
+export function compactJson(value: unknown): string {
+  const string = String.raw`"(?:[^"\\]|\\.)*"`;
+  const scalar = String.raw`(?:-?\d[\d.eE+-]*|${string}|true|false|null)`;
+  // Strings are matched (and kept) as wholes, so brackets inside them are never taken for arrays.
+  const pattern = new RegExp(String.raw`${string}|\[\s*${scalar}(?:,\s*${scalar})*\s*\]`, 'g');
+  const oneLine = (m: string) => (m.startsWith('"') ? m : `[${(JSON.parse(m) as unknown[]).map((v) => JSON.stringify(v)).join(', ')}]`);
+  return JSON.stringify(value, null, 2).replace(pattern, oneLine) + '\n';
 }
 
 /** Writes results.json marked incomplete (for checkpoints of long runs). */
@@ -281,7 +291,7 @@ export function contourPlot(o: ContourPlotOptions): vega.Spec {
       {
         type: 'text',
         from: { data: 'markers' },
-        encode: { enter: { x: { scale: 'x', field: 'x', offset: 9 }, y: { scale: 'y', field: 'y', offset: -9 }, text: { field: 'label' }, fill: { value: '#d62728' }, fontSize: { value: 11 }, font: { value: 'sans-serif' } } },
+        encode: { enter: { x: { scale: 'x', field: 'x', offset: 10 }, y: { scale: 'y', field: 'y', offset: 18 }, text: { field: 'label' }, fill: { value: '#d62728' }, fontSize: { value: 11 }, font: { value: 'sans-serif' } } },
       },
     ],
   } as vega.Spec;

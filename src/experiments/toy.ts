@@ -336,7 +336,7 @@ function figures(o: ToyOptions, f1: Awaited<ReturnType<typeof figure1>>, f2: Awa
           width: 300,
           height: 240,
           layer: [
-            { mark: { type: 'line', point: { size: 12 } }, encoding: { x: { field: 'tau', type: 'quantitative', title: 'hyper-iteration τ of the K = 1 run' }, y: { field: 'ratio', type: 'quantitative', title: 'h_{T−K}ᵀ d_λ f / ||d_λ f||²' }, color: { field: 'K', type: 'nominal', title: 'K', sort: o.ratioK.map((k) => `K = ${k}`) } } },
+            { mark: { type: 'line', point: f2[0]!.tau.length <= 40 ? { size: 12 } : false }, encoding: { x: { field: 'tau', type: 'quantitative', title: 'hyper-iteration τ of the K = 1 run' }, y: { field: 'ratio', type: 'quantitative', title: 'h_{T−K}ᵀ d_λ f / ||d_λ f||²' }, color: { field: 'K', type: 'nominal', title: 'K', sort: o.ratioK.map((k) => `K = ${k}`) } } },
             { mark: { type: 'rule', color: '#888', strokeDash: [4, 4] }, encoding: { y: { datum: 0 } } },
           ],
         },
