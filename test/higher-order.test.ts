@@ -297,4 +297,53 @@ s('the gradient step passes the full derivative check to second order (jvp = for
   }
 });
 
+// ---- the functional API: structures, and nothing left behind --------------------------------
+
+s('valueAndGrad over several arguments holding nested arrays and objects', async () => {
+  const p = { w: tensor([[0.5, -1], [2, 0.25]]), bs: [tensor([0.1, 0.2]), tensor([-0.3])] };
+  const x = tensor([1.5, -0.5]);
+  const loss = (params: typeof p, xx: Tensor): Tensor =>
+    ht.add(ht.sum(ht.mul(ht.matmul(params.w, ht.reshape(xx, [2, 1])), ht.reshape(params.bs[0]!, [2, 1]))), ht.mul(ht.sum(ht.square(xx)), params.bs[1]!));
+  const { value, grads } = ht.valueAndGrad(loss, { argnums: [0, 1] })(p, x);
+  const [gp, gx] = grads as [typeof p, Tensor];
+  // loss = b0^T W x + b1 ||x||^2: dW = b0 x^T, db0 = W x, db1 = ||x||^2, dx = W^T b0 + 2 b1 x.
+  const [W, b0, b1, xv] = [[[0.5, -1], [2, 0.25]], [0.1, 0.2], -0.3, [1.5, -0.5]];
+  const Wx = W.map((r) => r[0]! * xv[0]! + r[1]! * xv[1]!);
+  assertClose([await value.item()], [b0[0]! * Wx[0]! + b0[1]! * Wx[1]! + b1 * (xv[0]! ** 2 + xv[1]! ** 2)], { rtol: 1e-6 }, 'value');
+  assertClose(await gp.w.data(), [b0[0]! * xv[0]!, b0[0]! * xv[1]!, b0[1]! * xv[0]!, b0[1]! * xv[1]!], { rtol: 1e-6 }, 'dW');
+  assertClose(await gp.bs[0]!.data(), Wx, { rtol: 1e-6 }, 'db0');
+  assertClose(await gp.bs[1]!.data(), [xv[0]! ** 2 + xv[1]! ** 2], { rtol: 1e-6 }, 'db1');
+  assertClose(await gx.data(), [0, 1].map((j) => W[0]![j]! * b0[0]! + W[1]![j]! * b0[1]! + 2 * b1 * xv[j]!), { rtol: 1e-6 }, 'dx');
+  ht.dispose([p, x, value, grads]);
+});
+
+s('no buffers are left behind by grad, vjp, jvp, jvpBatch, hvp and their compositions', async () => {
+  const x = rand([4], 40);
+  const v = rand([4], 41);
+  const V = rand([2, 4], 42);
+  const once = (): void => {
+    ht.dispose(ht.grad(f)(x));
+    ht.dispose(ht.valueAndGrad(f)(x));
+    const r = ht.vjp((xx: Tensor) => ht.softmax(ht.mul(xx, 2)), x);
+    ht.dispose([r.out, r.pullback(v)]);
+    ht.dispose(ht.jvp(f, [x], [v]));
+    ht.dispose(ht.jvpBatch(f, [x], [V], 2));
+    ht.dispose(ht.hvp(f, x, v));
+    ht.dispose(ht.grad((xx: Tensor) => ht.sum(ht.mul(ht.grad(f)(xx), v)))(x));
+    ht.dispose(ht.grad((xx: Tensor) => ht.jvp(f, [xx], [v]).tangent)(x));
+    ht.dispose(ht.jvp((xx: Tensor) => ht.jvp(f, [xx], [v]).tangent, [x], [v]));
+    ht.dispose(ht.jvpBatch((xx: Tensor) => ht.grad(f)(xx), [x], [V], 2));
+  };
+  once(); // the first call fills caches (constants, pipelines)
+  await ht.sync();
+  const before = ht.memory();
+  once();
+  once();
+  await ht.sync();
+  const after = ht.memory();
+  assert.is(after.liveBuffers, before.liveBuffers, 'live buffers');
+  assert.is(after.liveBytes, before.liveBytes, 'live bytes');
+  ht.dispose([x, v, V]);
+});
+
 s.run();

@@ -179,6 +179,38 @@ function recurrenceWithInput(tape: Tape, u: Tensor, x0: Tensor): { xs: Tensor[];
   return { xs, y };
 }
 
+// ---- outside a tape -------------------------------------------------------------------------
+
+s('computation outside any tape run records nothing and keeps nothing', async () => {
+  const x = tensor([0.5, 1.5, -2]);
+  const tape = new Tape().watch(x);
+  const work = (): void => {
+    // The tape watches x but is not running: nothing is recorded, nothing is held.
+    const y = ht.tidy(() => ht.sum(ht.exp(ht.mul(x, 2))));
+    assert.is(tape.size, 0, 'entries recorded outside run()');
+    assert.not.ok(tape.isTracked(y), 'a result computed outside run() is not tracked');
+    y.dispose();
+    // With no tape at all, an iteration frees everything it does not return.
+    let w = ht.mul(x, 1);
+    for (let t = 0; t < 20; t++) {
+      const next = ht.tidy(() => ht.sub(w, ht.mul(ht.sin(w), 0.1)));
+      w.dispose();
+      w = next;
+    }
+    w.dispose();
+  };
+  work(); // fills the scalar-constant cache
+  await sync();
+  const before = memory();
+  work();
+  await sync();
+  const after = memory();
+  assert.is(after.liveBuffers, before.liveBuffers, 'live buffers after untaped work');
+  assert.is(after.liveBytes, before.liveBytes, 'live bytes after untaped work');
+  tape.dispose();
+  x.dispose();
+});
+
 // ---- memory ---------------------------------------------------------------------------------
 
 // One step of gradient descent on a weighted softmax regression, the hypercleaning iteration in
