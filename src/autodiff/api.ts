@@ -161,9 +161,10 @@ export function jvpBatch<A extends any[]>(f: (...args: A) => Tensor, primals: A,
 
 /**
  * Hessian-vector product H(x) v of scalar f. Forward-over-reverse: one jvp through the gradient
- * computation, so about one forward and one backward pass each carrying a tangent (~2-3 gradient
- * evaluations), cheaper than reverse-over-reverse, which would record the whole backward pass
- * on a second tape and walk it back again.
+ * computation, so one forward and one backward pass each carrying a tangent. That is cheaper than
+ * reverse-over-reverse (grad of <grad f, v>), which records the whole backward pass on a second
+ * tape, keeps its intermediates alive and walks it back again. On the hypercleaning loss
+ * (bench/autodiff.ts) it runs the gradient's two large matmuls twice each: about 2 gradients.
  */
 export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
   checkTangentShape('hvp', x, v, []);
