@@ -110,6 +110,8 @@ check('minimum', (a, b) => ht.minimum(a, b), async () => {
 });
 check('maximum with a broadcast number', (a) => ht.maximum(a, 0.05), () => [awayFromZero([3, 4])]);
 check('minimum with a broadcast row', (a) => ht.minimum(ht.add(a, 0), ht.mul(a, 0.5)), () => [awayFromZero([3, 4])]);
+check('mul(x, x): one tensor as both operands', (a) => ht.mul(a, a), () => [rand([3, 4])]);
+check('div(x, x + 2): fan-out into both operands', (a) => ht.div(a, ht.add(a, 2)), () => [rand([3, 4])]);
 check('pow with a number exponent', (a) => ht.pow(a, 3), () => [rand([3, 4], 0.5, 2)]);
 check('number minus tensor', (a) => ht.sub(2, a), () => [rand([3, 4])]);
 check('number over tensor', (a) => ht.div(2, a), () => [rand([3, 4], 0.5, 2)]);
