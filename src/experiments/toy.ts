@@ -459,7 +459,8 @@ global optimum, and on the far side of f~'s optimum from its K = 1 limit, so Fig
 for f~ changes sign) and takes 200 hyper-iterations (50 under --quick). The optima are exact:
 for f, lambda* makes w_hat = 0 (closed form); for f~, each coordinate is minimised separately
 by a 1e-3 scan and Newton's method (the problem is separable). Every engine hypergradient is
-compared with the closed form; results.json holds the largest deviation (closedFormCheck).`,
+compared with the closed form; results.json holds the largest deviation (closedFormCheck).
+The toy problem has nothing random in it: --seed is only recorded.`,
   options,
   validate,
   run,
