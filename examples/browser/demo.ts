@@ -5,7 +5,7 @@
 // query string may override them: ?iterations=40&K=1,5,25,100&start=-1,1
 import { init, engine, tensor, dispose, type Tensor } from '../../src/browser.js';
 import { hypergradient, SGD, norm } from '../../src/bilevel/index.js';
-import { TOY, toyProblem, toyOuterValue } from '../../src/experiments/toy-problem.js';
+import { TOY, toyOptimum, toyProblem, toyOuterValue } from '../../src/experiments/toy-problem.js';
 import { ContourPlot, type Path } from './plot.js';
 
 const query = new URLSearchParams(location.search);
@@ -34,15 +34,7 @@ const state: DemoState = { done: false, webgpu: null, runs: [] };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
-/**
- * The optimum of f(w_T(lambda)): f is 0 only at w = 0, and w_T = c w_0 + (1 - c) lambda per
- * coordinate with c = (1 - gamma G_i)^T, so lambda* = -c w_0 / (1 - c). Not the origin, because
- * T steps do not solve the inner problem.
- */
-const optimum = TOY.G.map((g, i) => {
-  const c = (1 - TOY.gamma * g) ** TOY.T;
-  return (-c * TOY.w0[i]!) / (1 - c);
-});
+const optimum = toyOptimum({ objective: 'f' });
 
 const plot = new ContourPlot($<HTMLCanvasElement>('plot'), SETTINGS.window);
 

@@ -93,3 +93,36 @@ export function toyOuterValue(lambda: readonly number[], s: ToySettings = {}): n
   const extra = s.objective === 'f~' ? 5 * lambda.reduce((acc, l, i) => acc + (l - TOY.tildeCentre[i]!) ** 2, 0) : 0;
   return toyF(w) + extra;
 }
+
+/**
+ * The global minimiser of f(w_hat(lambda)) (+ 5 ||lambda - (1, 0)||^2 for f~). Everything is
+ * separable per coordinate: w_hat_i = c_i w0_i + (1 - c_i) lambda_i with c_i = (1 - gamma G_i)^T.
+ * For f the minimum is f = 0 at w_hat = 0, so lambda*_i = -c_i w0_i / (1 - c_i) exactly. For f~ a
+ * scan of each coordinate on [-10, 10] with step 1e-3 picks the best basin and Newton's method on
+ * the derivative polishes it to float64 precision.
+ */
+export function toyOptimum(s: ToySettings): number[] {
+  const T = s.T ?? TOY.T;
+  const gamma = s.gamma ?? TOY.gamma;
+  return TOY.G.map((g, i) => {
+    const c = (1 - gamma * g) ** T;
+    const w0 = TOY.w0[i]!;
+    if (s.objective !== 'f~') return (-c * w0) / (1 - c);
+    const e = TOY.tildeCentre[i]!;
+    const F = (x: number) => {
+      const w = c * w0 + (1 - c) * x;
+      return w * w + 10 * Math.sin(w) ** 2 + 5 * (x - e) ** 2;
+    };
+    let best = 0;
+    for (let x = -10; x <= 10; x += 1e-3) if (F(x) < F(best)) best = x;
+    for (let it = 0; it < 50; it++) {
+      const w = c * w0 + (1 - c) * best;
+      const d1 = (1 - c) * (2 * w + 10 * Math.sin(2 * w)) + 10 * (best - e);
+      const d2 = (1 - c) ** 2 * (2 + 20 * Math.cos(2 * w)) + 10;
+      const step = d1 / d2;
+      best -= step;
+      if (Math.abs(step) < 1e-15) break;
+    }
+    return best;
+  });
+}
