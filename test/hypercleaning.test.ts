@@ -194,7 +194,8 @@ s('a tiny profile end to end: results.json complete and consistent with the save
   }
   // The K = T run's validation loss series starts where every run starts: f at lambda0 (= 0).
   const start = cpuRef(new Array(120).fill(0.5));
-  assertClose([r.validationLoss[0].values[0]], [start.val.loss], { rtol: 1e-4 }, 'f(lambda0)');
+  assertClose([r.validationLoss[0].values[0], r.references.initial.valLoss], [start.val.loss, start.val.loss], { rtol: 1e-4 }, 'f(lambda0)');
+  assert.ok(Math.abs(r.references.initial.testAcc - start.test.acc) <= accTol, `initial ${r.references.initial.testAcc} vs float64 ${start.test.acc}`);
   const baseline = cpuRef(new Array(120).fill(1));
   assert.ok(Math.abs(r.baselineTestAcc - baseline.test.acc) <= accTol, `baseline ${r.baselineTestAcc} vs float64 ${baseline.test.acc}`);
   const oracle = cpuRef(Array.from(data.corrupted, (c) => (c ? 0 : 2)));

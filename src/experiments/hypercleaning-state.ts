@@ -26,6 +26,13 @@ export interface FinalMetrics extends ClassifierMetrics {
   flagged: number;
 }
 
+/** Classifiers trained with fixed weights: all 1, all sigmoid(lambda0), clean examples only. */
+export interface References {
+  baseline: ClassifierMetrics;
+  initial: ClassifierMetrics;
+  oracle: ClassifierMetrics;
+}
+
 export interface RunState {
   K: number;
   /** Hyper-iterations done: lambda below is lambda_tau. */
@@ -55,7 +62,7 @@ export interface HypercleaningState {
   settings: Record<string, unknown>;
   /** A hash of the drawn data, so a resume from other MNIST files is refused. */
   dataFingerprint: string;
-  references?: { baseline: ClassifierMetrics; oracle: ClassifierMetrics };
+  references?: References;
   runs: RunState[];
 }
 
