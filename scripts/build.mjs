@@ -20,6 +20,7 @@ function entry() {
   const e = { node: 'src/node.ts' };
   if (existsSync('src/cli.ts')) e.cli = 'src/cli.ts';
   if (existsSync('scripts/bench.ts')) e.bench = 'scripts/bench.ts';
+  if (existsSync('examples/quickstart.ts')) e.quickstart = 'examples/quickstart.ts';
   return e;
 }
 

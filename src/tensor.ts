@@ -162,8 +162,11 @@ export class Tensor {
     return new Tensor(this.storage.retain(), this.shape, this.dtype, { untracked: !tracked, id: this.id, shared: this.shared });
   }
 
-  /** The same buffer under another shape (no copy). */
-  view(shape: Shape): Tensor {
+  /**
+   * @internal The same buffer under another shape, as a new value that autodiff does not know
+   * about (ops use it to build their outputs). Use `reshape` in user code.
+   */
+  untracedView(shape: Shape): Tensor {
     return new Tensor(this.storage.retain(), shape, this.dtype);
   }
 

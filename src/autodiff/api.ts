@@ -130,7 +130,7 @@ function runForward<A extends any[]>(what: string, f: (...args: A) => Tensor, pr
   ps.forEach((p, i) => checkTangentShape(what, p, ts[i]!, batch));
   return withForwardLevel(batch, ({ level }) => {
     const duals = ps.map((p, i) => {
-      const d = record(dualP, [p], p.view(p.shape), null);
+      const d = record(dualP, [p], p.untracedView(p.shape), null);
       d.setTangent(level, ts[i]!);
       return d;
     });
@@ -138,7 +138,7 @@ function runForward<A extends any[]>(what: string, f: (...args: A) => Tensor, pr
     const out = tidy(() => f(...args));
     if (!(out instanceof Tensor)) throw new Error(`hypertape: ${what}: the function must return a Tensor`);
     const t = out.takeTangent(level);
-    const tangent = t ? record(dualP, [t], t.view(t.shape), null) : zeros([...batch, ...out.shape]);
+    const tangent = t ? record(dualP, [t], t.untracedView(t.shape), null) : zeros([...batch, ...out.shape]);
     t?.dispose();
     for (const d of duals) if (d !== out) d.dispose();
     return { out, tangent };

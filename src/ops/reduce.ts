@@ -45,7 +45,7 @@ function reduceLaunch(x: Tensor, axes: number[], keepdims: boolean, kind: Reduce
     flat = reduceARB(moved, sizeOf(kept.map((k) => x.shape[k]!)), sizeOf(axes.map((a) => x.shape[a]!)), 1, kind);
     moved.dispose();
   }
-  const out = flat.view(outShape);
+  const out = flat.untracedView(outShape);
   flat.dispose();
   return out;
 }
@@ -97,7 +97,7 @@ export function argmax(x: Tensor, axis = -1): Tensor {
   const A = sizeOf(x.shape.slice(0, ax));
   const B = sizeOf(x.shape.slice(ax + 1));
   const flat = reduceARB(x, A, x.shape[ax]!, B, 'argmax');
-  const out = flat.view(keptShape(x.shape, [ax], false));
+  const out = flat.untracedView(keptShape(x.shape, [ax], false));
   flat.dispose();
   return record(argmaxP, [x], out, { axis: ax });
 }
@@ -113,7 +113,7 @@ const stopP: Primitive<null> = { name: 'stopGradient', nondiff: true };
 
 /** The same values, treated as a constant by autodiff. */
 export function stopGradient(x: Tensor): Tensor {
-  return record(stopP, [x], x.view(x.shape), null);
+  return record(stopP, [x], x.untracedView(x.shape), null);
 }
 
 /** log(sum(exp(x))) over `axes`, computed around the max so it neither overflows nor underflows. */

@@ -91,7 +91,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   if (sizeOf(s) !== x.size || s.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new Error(`hypertape: reshape: cannot view ${x.describe()} (${x.size} elements) as ${shapeStr(shape)}`);
   }
-  return record(reshapeP, [x], x.view(s), { shape: s });
+  return record(reshapeP, [x], x.untracedView(s), { shape: s });
 }
 
 // ---- permute --------------------------------------------------------------------------------
