@@ -2,14 +2,15 @@
 // three inputs) is addressed through an offset and per-dim strides, so one kernel serves unary,
 // binary and ternary math with NumPy broadcasting (stride 0) and every view copy: transpose,
 // slice, broadcast, the pieces of a concat. Operands that are plain contiguous arrays skip the
-// index arithmetic (the index code is generated per operand mode).
+// index arithmetic (the index code is generated per operand mode); when every operand is
+// contiguous (or one broadcast value) and 16-byte aligned, each unit of work is a vec4.
 struct Params {
-  n: u32,
+  n: u32,       // elements
+  units: u32,   // units of work: n, or n / 4 rounded down for vec4 units
+  tail: u32,    // elements after the last whole vec4 (vec4 units only)
   pad0: u32,
-  pad1: u32,
-  pad2: u32,
   shape: array<vec4<u32>, 2>,
-  offsets: vec4<u32>,          // output, in0, in1, in2
+  offsets: vec4<u32>,          // output, in0, in1, in2 (in elements, or in vec4s for vec4 units)
   strides: array<vec4<u32>, 8>, // operand k uses strides[2k] and strides[2k + 1]
   scalars: vec4<f32>,
 }
@@ -54,10 +55,15 @@ fn sigmoidf(x: f32) -> f32 {
   return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
 }
 
+// The unit code computes unit u (one element, or one vec4 of elements 4u .. 4u + 3). A grid-stride
+// loop: on a grid with one invocation per unit it runs once; CPU adapters get a small grid, since
+// each workgroup costs them a fixed overhead that dwarfs a few elements of work.
 @compute @workgroup_size({{WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * {{WG}}u;
-  if (i >= p.n) { return; }
-{{INDEX}}
-{{BODY}}
+  let total = nwg.x * nwg.y * {{WG}}u;
+  let first = gid.x + gid.y * nwg.x * {{WG}}u;
+  for (var u = first; u < p.units; u = u + total) {
+{{UNIT}}
+  }
+{{TAIL}}
 }

@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ht from '../src/node.js';
 import { tensor, type Tensor } from '../src/node.js';
-import { forceMatmulVariant, matmulVariants } from '../src/ops/launch.js';
+import { forceMatmulVariant, matmulVariants, launchTuning } from '../src/ops/launch.js';
 import { setup, rng } from './helpers.js';
 import * as R from './reference.js';
 import type { Ref } from './reference.js';
@@ -539,17 +539,30 @@ s('randomUniform and randomNormal: moments, range, and determinism by seed', asy
 
 // 64 invocations per workgroup: 65,535 workgroups cover 4,194,240 elements. These sizes need a 2-D
 // grid, so a kernel that ignores the second grid dimension leaves most of its output unwritten.
-s('elementwise ops on more than 65,535 x 64 elements (a 2-D dispatch grid)', async () => {
-  const n = 4_300_013;
+// On CPU adapters elementwise kernels run a capped grid that loops; the uncapped run below gives
+// every unit of work its own invocation, as on a GPU, so both launch shapes are checked here.
+s('elementwise ops on more than 65,535 x 64 elements (a 2-D dispatch grid), capped and uncapped grids', async () => {
+  const n = 4_300_013 * 4 + 1; // vec4 units beyond the 1-D limit too, plus a partial vec4
   const a = randRef([n], 31);
   const b = randRef([1], 32); // broadcast scalar operand
-  await check(ht.add(gpu(a), gpu(b)), R.binary('add', a, R.broadcastTo(b, [n])), { rtol: EPS, atol: 0 }, 'add of 4.3M elements');
-  await check(ht.exp(gpu(a)), R.unary('exp', a), { rtol: 4 * EPS, atol: 0 }, 'exp of 4.3M elements');
   const r = randRef([n], 33);
-  await check(ht.where(gpu(r), gpu(a), 0), R.where(r, a, R.ref([0], [])), { rtol: 0, atol: 0 }, 'where of 4.3M elements');
-  const u = await ht.randomUniform([n], { seed: 3 }).data();
-  const tail = Array.from(u.subarray(n - 100_000));
-  assert.ok(Math.abs(tail.reduce((p, q) => p + q, 0) / tail.length - 0.5) < 0.01, 'random numbers at the end of a 4.3M draw');
+  const [ga, gb, gr] = [gpu(a), gpu(b), gpu(r)];
+  for (const cap of [null, Infinity]) {
+    launchTuning.elementwiseGroups = cap;
+    try {
+      const what = `(grid cap ${cap})`;
+      await check(ht.add(ga, gb), R.binary('add', a, R.broadcastTo(b, [n])), { rtol: EPS, atol: 0 }, `add of 17.2M elements ${what}`);
+      await check(ht.exp(ht.reshape(ga, [1, n])), R.reshape(R.unary('exp', a), [1, n]), { rtol: 4 * EPS, atol: 0 }, `exp of 17.2M elements ${what}`);
+      await check(ht.where(gr, ga, 0), R.where(r, a, R.ref([0], [])), { rtol: 0, atol: 0 }, `where of 17.2M elements ${what}`);
+      // A misaligned slice takes the strided (one element per unit) path.
+      await checkExact(ht.slice(ga, [3], [4_300_000]), R.slice(a, [3], [4_300_000]), `slice of 4.3M elements at offset 3 ${what}`);
+      const u = await ht.randomUniform([4_300_013], { seed: 3 }).data();
+      const tail = Array.from(u.subarray(u.length - 100_000));
+      assert.ok(Math.abs(tail.reduce((p, q) => p + q, 0) / tail.length - 0.5) < 0.01, `random numbers at the end of a 4.3M draw ${what}`);
+    } finally {
+      launchTuning.elementwiseGroups = null;
+    }
+  }
 });
 
 s('reductions and copies with more than 65,535 x 64 outputs', async () => {

@@ -10,7 +10,7 @@ export interface InitOptions {
   /** Node only: 'vulkan', 'opengles' or 'auto' (default; env HYPERTAPE_BACKEND overrides). */
   backend?: 'auto' | 'vulkan' | 'opengles';
   powerPreference?: GPUPowerPreference;
-  /** Dispatches per submit (default 32). */
+  /** Dispatches per submit (default 64). */
   batchSize?: number;
   /** Print the chosen adapter to stderr. */
   verbose?: boolean;
@@ -46,10 +46,20 @@ export function describeAdapter(adapter: GPUAdapter | null, backend: Backend, fe
     featureLevel,
     software: SOFTWARE.test(description) || (info as { type?: string } | undefined)?.type === 'cpu',
     maxWorkgroupInvocations: device.limits.maxComputeInvocationsPerWorkgroup,
+    subgroupSize: fixedSubgroupSize(info, device),
   };
 }
 
-/** Requests a device that keeps the adapter's larger buffer and workgroup limits where granted. */
+function fixedSubgroupSize(info: GPUAdapterInfo | undefined, device: GPUDevice): number | null {
+  if (!device.features.has('subgroups' as GPUFeatureName)) return null;
+  const { subgroupMinSize: min, subgroupMaxSize: max } = (info ?? {}) as { subgroupMinSize?: number; subgroupMaxSize?: number };
+  return typeof min === 'number' && min > 0 && min === max ? min : null;
+}
+
+/**
+ * Requests a device that keeps the adapter's larger buffer and workgroup limits where granted,
+ * and subgroups where offered (the 'rows' matmul kernel shares values through them).
+ */
 export async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   const want: Record<string, number> = {};
   const names = [
@@ -67,6 +77,7 @@ export async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   // Compatibility-mode adapters report core-features-and-limits only when they have it.
   const features: GPUFeatureName[] = [];
   if (adapter.features.has('core-features-and-limits' as GPUFeatureName)) features.push('core-features-and-limits' as GPUFeatureName);
+  if (adapter.features.has('subgroups' as GPUFeatureName)) features.push('subgroups' as GPUFeatureName);
   return adapter.requestDevice({ requiredLimits: want, requiredFeatures: features });
 }
 

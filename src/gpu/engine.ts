@@ -14,6 +14,8 @@ export interface AdapterReport {
   /** True for CPU implementations (lavapipe, llvmpipe, SwiftShader). */
   software: boolean;
   maxWorkgroupInvocations: number;
+  /** The subgroup size when the device has the 'subgroups' feature and one fixed size, else null. */
+  subgroupSize: number | null;
 }
 
 export class DeviceLostError extends Error {
@@ -62,9 +64,16 @@ export class Engine {
   readonly device: GPUDevice;
   readonly adapter: AdapterReport;
   /** Dispatches per submit. Smaller batches free pooled buffers sooner; larger ones cost less CPU. */
-  batchSize = 32;
+  batchSize = 64;
+  /**
+   * Blocks the calling thread for about `ms` milliseconds, if the platform can (Node can; a
+   * browser's main thread cannot). Set by src/gpu/node.ts; see `settle`.
+   */
+  sleep: ((ms: number) => void) | null = null;
 
   private pipelines = new Map<string, GPUComputePipeline>();
+  /** Bind group layouts by number of storage buffers: the uniform block, then the buffers. */
+  private layouts: { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }[] = [];
   private free = new Map<number, GPUBuffer[]>();
   private pendingFree: GPUBuffer[] = [];
   private pooledBytes = 0;
@@ -76,6 +85,7 @@ export class Engine {
   private pendingDispatches = 0;
   private uniformBuffer: GPUBuffer;
   private uniformData = new ArrayBuffer(UNIFORM_RING_BYTES);
+  private uniformBytes = new Uint8Array(this.uniformData);
   private uniformOffset = 0;
 
   private liveBuffers = 0;
@@ -189,14 +199,45 @@ export class Engine {
 
   // ---- pipelines and dispatch --------------------------------------------------------------
 
-  pipeline(kernel: Kernel): GPUComputePipeline {
+  /**
+   * Every kernel binds its parameters at binding 0 (a 256-byte slot of one uniform ring buffer)
+   * and `storage` buffers at 1.. : the output read-write, the inputs read-only.
+   */
+  private layout(storage: number): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
+    let l = this.layouts[storage];
+    if (!l) {
+      const entries: GPUBindGroupLayoutEntry[] = [
+        { binding: 0, visibility: 4 /* COMPUTE */, buffer: { type: 'uniform' } },
+      ];
+      for (let i = 1; i <= storage; i++) {
+        entries.push({ binding: i, visibility: 4, buffer: { type: i === 1 ? 'storage' : 'read-only-storage' } });
+      }
+      const group = this.device.createBindGroupLayout({ entries });
+      l = { group, pipeline: this.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
+      this.layouts[storage] = l;
+    }
+    return l;
+  }
+
+  pipeline(kernel: Kernel, storage: number): GPUComputePipeline {
     let p = this.pipelines.get(kernel.key);
     if (!p) {
       const module = this.device.createShaderModule({ code: kernel.code });
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+      p = this.device.createComputePipeline({ layout: this.layout(storage).pipeline, compute: { module, entryPoint: 'main' } });
       this.pipelines.set(kernel.key, p);
     }
     return p;
+  }
+
+  /**
+   * A new bind group per dispatch. (Caching them by buffers and uniform slot made small
+   * dispatches about 40% cheaper on lavapipe, but keeping thousands of bind groups alive crashed
+   * Dawn on lavapipe after some 10,000 steps of a training-like loop, so it is not done.)
+   */
+  private bindGroup(buffers: GPUBuffer[], offset: number): GPUBindGroup {
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer, offset, size: UNIFORM_BLOCK } }];
+    for (let i = 0; i < buffers.length; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i]! } });
+    return this.device.createBindGroup({ layout: this.layout(buffers.length).group, entries });
   }
 
   get pipelineCount(): number {
@@ -211,15 +252,11 @@ export class Engine {
     this.check();
     if (params.byteLength > UNIFORM_BLOCK) throw new Error(`hypertape: kernel params of ${params.byteLength} bytes exceed ${UNIFORM_BLOCK}`);
     if (this.uniformOffset + UNIFORM_BLOCK > UNIFORM_RING_BYTES) this.flush();
-    const pipeline = this.pipeline(kernel);
+    const pipeline = this.pipeline(kernel, buffers.length);
     const offset = this.uniformOffset;
-    new Uint8Array(this.uniformData, offset, params.byteLength).set(new Uint8Array(params));
+    this.uniformBytes.set(new Uint8Array(params), offset);
     this.uniformOffset += UNIFORM_BLOCK;
-    const entries: GPUBindGroupEntry[] = [
-      { binding: 0, resource: { buffer: this.uniformBuffer, offset, size: UNIFORM_BLOCK } },
-    ];
-    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = this.bindGroup(buffers, offset);
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     if (!this.pass) this.pass = this.encoder.beginComputePass();
     this.pass.setPipeline(pipeline);
@@ -262,8 +299,28 @@ export class Engine {
   /** Resolves when the GPU has finished all submitted work. */
   async sync(): Promise<void> {
     this.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.settle(this.device.queue.onSubmittedWorkDone());
     this.check();
+  }
+
+  /**
+   * Awaits a promise from the device. Under Node, Dawn delivers it by polling on the JavaScript
+   * thread back to back while it is pending, which on a CPU adapter (lavapipe) takes a core away
+   * from the threads doing the GPU's work. With a `sleep` available the thread instead lets one
+   * poll run, then sleeps a little (20 us, doubling up to 1 ms), until the promise settles.
+   */
+  private async settle<T>(promise: Promise<T>): Promise<T> {
+    const sleep = this.sleep;
+    if (!sleep) return promise;
+    let settled = false;
+    promise.then(() => (settled = true), () => (settled = true));
+    let pause = 0.02;
+    for (;;) {
+      await new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+      if (settled) return promise;
+      sleep(pause);
+      pause = Math.min(2 * pause, 1);
+    }
   }
 
   /** Copies `bytes` bytes of `buf` (from `offset`) to the CPU. The only way data leaves the GPU. */
@@ -275,7 +332,7 @@ export class Engine {
     this.flush();
     this.readbacks++;
     try {
-      await staging.mapAsync(1 /* GPUMapMode.READ */, 0, size);
+      await this.settle(staging.mapAsync(1 /* GPUMapMode.READ */, 0, size));
     } catch (e) {
       this.check();
       throw e;

@@ -6,6 +6,12 @@ import { Engine } from './engine.js';
 import { describeAdapter, install, initWith, requestDevice, NO_WEBGPU_HELP, type InitOptions } from './device.js';
 
 let globalsInstalled = false;
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+/** Blocks the thread for `ms` milliseconds (Atomics.wait on a cell nobody notifies). */
+function sleepOnThisThread(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
 // dawn.node lives as long as the object returned by create(); dropping it while a device is in
 // use crashes the process, so the chosen one is held here.
 let liveGpu: GPU | null = null;
@@ -47,7 +53,9 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
     liveGpu = found.gpu;
     const device = await requestDevice(found.adapter);
     const report = describeAdapter(found.adapter, backend, found.featureLevel, device);
-    return install(new Engine(device, report), options);
+    const engine = new Engine(device, report);
+    engine.sleep = sleepOnThisThread;
+    return install(engine, options);
   }
   throw new Error(`${NO_WEBGPU_HELP}\n  Tried: ${tried.join('; ')}.`);
 }

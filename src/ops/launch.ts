@@ -5,6 +5,8 @@ import reduceSrc from '../../shaders/reduce.wgsl';
 import reduceRowsSrc from '../../shaders/reduce_rows.wgsl';
 import matmulSrc from '../../shaders/matmul.wgsl';
 import matmulSkinnySrc from '../../shaders/matmul_skinny.wgsl';
+import matmulRowsSrc from '../../shaders/matmul_rows.wgsl';
+import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl';
 import randomSrc from '../../shaders/random.wgsl';
 import trigSrc from '../../shaders/trig.wgsl';
 import gatherSrc from '../../shaders/gather.wgsl';
@@ -74,8 +76,94 @@ function collapse(shape: Shape, strides: number[][]): { shape: number[]; strides
 }
 
 /**
- * out = expr(a, b, c) over `shape`. `expr` is WGSL over the names a, b, c (the inputs in order)
- * and p.scalars; e.g. 'a * b', 'exp(a)', 'select(c, b, a != 0.0)'.
+ * How launches are shaped for the current adapter. CPU implementations (lavapipe, llvmpipe) pay
+ * a fixed cost per workgroup, so their elementwise grids are capped at `elementwiseGroups`
+ * workgroups that loop over the work; GPUs get one invocation per unit of work. Tests and
+ * benchmarks may override the automatic choice.
+ */
+export const launchTuning: { elementwiseGroups: number | null } = { elementwiseGroups: null };
+
+function elementwiseGroupCap(): number {
+  return launchTuning.elementwiseGroups ?? (engine().adapter.software ? 64 : Infinity);
+}
+
+type Mode = 'contig' | 'scalar' | 'strided';
+
+const elementwiseKernels = new Map<string, Kernel>();
+
+/** The elementwise kernel for an expression, operand modes and dtypes; built once per combination. */
+function elementwiseKernel(expr: string, modes: Mode[], rank: number, dtypes: DType[], vec4: boolean): Kernel {
+  const key = `${expr}|${modes.join(',')}|${rank}|${dtypes.join(',')}|${vec4}`;
+  let k = elementwiseKernels.get(key);
+  if (k) return k;
+  const vec = ['x', 'y', 'z', 'w'];
+  const names = ['out', 'in0', 'in1', 'in2'];
+  const letters = ['a', 'b', 'c'];
+  const elem = (d: DType) => (d === 'i32' ? 'i32' : 'f32');
+  const type = (d: DType) => (vec4 ? `vec4<${elem(d)}>` : elem(d));
+  const bindings = dtypes.slice(1)
+    .map((d, j) => `@group(0) @binding(${j + 2}) var<storage, read> in${j}: array<${type(d)}>;`)
+    .join('\n');
+  let unit = '';
+  if (vec4) {
+    // Every operand is contiguous (offset in vec4s) or one broadcast element (offset in elements).
+    modes.forEach((m, j) => {
+      if (j === 0) return;
+      const at = m === 'scalar'
+        ? `${names[j]}[p.offsets.${vec[j]} / 4u][p.offsets.${vec[j]} % 4u]`
+        : `${names[j]}[u + p.offsets.${vec[j]}]`;
+      unit += `    let v${j} = ${at};\n`;
+    });
+    unit += `    var r: vec4<${elem(dtypes[0]!)}>;\n`;
+    for (let c = 0; c < 4; c++) {
+      unit += `    {\n      let i = 4u * u + ${c}u;\n`;
+      modes.forEach((m, j) => {
+        if (j > 0) unit += `      let ${letters[j - 1]} = v${j}${m === 'scalar' ? '' : `[${c}]`};\n`;
+      });
+      unit += `      r[${c}] = ${expr};\n    }\n`;
+    }
+    unit += '    out[u + p.offsets.x] = r;';
+  } else {
+    unit += '    let i = u;\n';
+    if (modes.includes('strided')) {
+      unit += '    var rem = i;\n';
+      modes.forEach((m, j) => {
+        if (m === 'strided') unit += `    var ix${j}: u32 = p.offsets.${vec[j]};\n`;
+      });
+      for (let d = rank - 1; d >= 0; d--) {
+        const dim = `p.shape[${d >> 2}].${vec[d & 3]}`;
+        unit += d > 0 ? `    let c${d} = rem % ${dim};\n    rem = rem / ${dim};\n` : '    let c0 = rem;\n';
+        modes.forEach((m, j) => {
+          if (m === 'strided') unit += `    ix${j} = ix${j} + c${d} * p.strides[${2 * j + (d >> 2)}].${vec[d & 3]};\n`;
+        });
+      }
+    }
+    modes.forEach((m, j) => {
+      if (m === 'contig') unit += `    let ix${j} = i + p.offsets.${vec[j]};\n`;
+      if (m === 'scalar') unit += `    let ix${j} = p.offsets.${vec[j]};\n`;
+    });
+    unit += dtypes.slice(1).map((_, j) => `    let ${letters[j]} = in${j}[ix${j + 1}];\n`).join('');
+    unit += `    out[ix0] = ${expr};`;
+  }
+  // The elements after the last whole vec4: invocation 0 updates only those lanes of one more vec4
+  // (buffers are allocated in 64-byte steps, so the vec4 lies inside them).
+  const tail = vec4 ? unit
+    .replace('    out[u + p.offsets.x] = r;', '    let keep = out[u + p.offsets.x];\n    out[u + p.offsets.x] = select(keep, r, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.tail));')
+    .replace(/^/gm, '  ')
+    .replace(/^/, '  if (first == 0u && p.tail > 0u) {\n    let u = p.units;\n') + '\n  }' : '';
+  k = kernel(elementwiseSrc, { OUT_T: type(dtypes[0]!), BINDINGS: bindings, WG, UNIT: unit, TAIL: tail, TRIG: trigSrc });
+  elementwiseKernels.set(key, k);
+  return k;
+}
+
+// One parameter block, reused: dispatch() copies it out at once.
+const elementwiseParams = new ArrayBuffer(208);
+const elementwiseParamsU32 = new Uint32Array(elementwiseParams);
+const elementwiseParamsF32 = new Float32Array(elementwiseParams);
+
+/**
+ * out = expr(a, b, c) over `shape`. `expr` is WGSL over the names a, b, c (the inputs in order),
+ * i (the element's index) and p.scalars; e.g. 'a * b', 'exp(a)', 'select(c, b, a != 0.0)'.
  */
 export function elementwise(opts: {
   shape: Shape;
@@ -93,52 +181,34 @@ export function elementwise(opts: {
   const operands: Operand[] = [opts.out ?? { tensor: outT }, ...inputs];
   const c = collapse(shape, operands.map((o) => [...(o.strides ?? contig)]));
   if (c.shape.length > MAX_RANK) throw new Error(`hypertape: elementwise ops support rank <= ${MAX_RANK} after merging dims, got ${shapeText(shape)}`);
-  const rank = c.shape.length;
   const ccontig = contiguousStrides(c.shape);
-  const modes = operands.map((o, k) => {
+  const modes = operands.map((o, k): Mode => {
     const s = c.strides[k]!;
     if (s.every((v) => v === 0)) return 'scalar';
     if (s.every((v, d) => v === ccontig[d])) return 'contig';
     return 'strided';
   });
-  const names = ['out', 'in0', 'in1', 'in2'];
-  const vec = ['x', 'y', 'z', 'w'];
-  let index = '';
-  if (modes.includes('strided')) {
-    index += '  var rem = i;\n';
-    modes.forEach((m, k) => {
-      if (m === 'strided') index += `  var ix${k}: u32 = p.offsets.${vec[k]};\n`;
-    });
-    for (let d = rank - 1; d >= 0; d--) {
-      const dim = `p.shape[${d >> 2}].${vec[d & 3]}`;
-      index += d > 0 ? `  let c${d} = rem % ${dim};\n  rem = rem / ${dim};\n` : `  let c0 = rem;\n`;
-      modes.forEach((m, k) => {
-        if (m === 'strided') index += `  ix${k} = ix${k} + c${d} * p.strides[${2 * k + (d >> 2)}].${vec[d & 3]};\n`;
-      });
-    }
-  }
-  modes.forEach((m, k) => {
-    if (m === 'contig') index += `  let ix${k} = i + p.offsets.${vec[k]};\n`;
-    if (m === 'scalar') index += `  let ix${k} = p.offsets.${vec[k]};\n`;
-  });
-  const bindings = inputs
-    .map((o, k) => `@group(0) @binding(${k + 2}) var<storage, read> in${k}: array<${o.tensor.dtype === 'i32' ? 'i32' : 'f32'}>;`)
-    .join('\n');
-  const letters = ['a', 'b', 'c'];
-  let body = inputs.map((_, k) => `  let ${letters[k]} = ${names[k + 1]}[ix${k + 1}];\n`).join('');
-  body += `  out[ix0] = ${opts.expr};`;
-  const k = kernel(elementwiseSrc, { OUT_T: outT.dtype, BINDINGS: bindings, WG, INDEX: index, BODY: body, TRIG: trigSrc });
+  const offsets = operands.map((o) => o.offset ?? 0);
+  // vec4 units when no operand needs index arithmetic and the contiguous ones start on 16 bytes.
+  const vec4 = n >= 4 && modes[0] === 'contig' &&
+    modes.every((m, k) => m === 'scalar' || (m === 'contig' && offsets[k]! % 4 === 0));
+  const k = elementwiseKernel(opts.expr, modes, c.shape.length, operands.map((o) => o.tensor.dtype), vec4);
 
-  const params = new ArrayBuffer(208);
-  const u = new Uint32Array(params);
-  const f = new Float32Array(params);
+  const params = elementwiseParams;
+  const u = elementwiseParamsU32;
+  const f = elementwiseParamsF32;
+  u.fill(0);
+  const units = vec4 ? Math.floor(n / 4) : n;
   u[0] = n;
+  u[1] = units;
+  u[2] = vec4 ? n % 4 : 0;
   c.shape.forEach((d, i) => (u[4 + i] = d));
-  operands.forEach((o, k) => (u[12 + k] = o.offset ?? 0));
+  offsets.forEach((o, k) => (u[12 + k] = vec4 && modes[k] === 'contig' ? o / 4 : o));
   c.strides.forEach((s, k) => s.forEach((v, d) => (u[16 + 8 * k + d] = v)));
   (opts.scalars ?? []).forEach((v, i) => (f[48 + i] = v));
   const buffers = operands.map((o) => o.tensor.buffer);
-  engine().dispatch(k, buffers, params, grid(n, WG));
+  const groups = Math.min(Math.ceil(units / WG), elementwiseGroupCap());
+  engine().dispatch(k, buffers, params, grid(groups * WG, WG));
   return outT;
 }
 
@@ -197,45 +267,190 @@ export interface MatmulLayout {
   bCol: number;
 }
 
-const SKINNY_MAX_N = 16;
+export type MatmulVariantName = 'rows' | 'splitk' | 'blocked' | 'tiled';
 
-/** Which matmul kernel a shape gets: 'skinny' reads A once with coalesced loads (memory-bound shapes). */
-export function matmulVariant(l: MatmulLayout): 'skinny' | 'blocked' {
-  const forced = matmulOverride;
-  if (forced) return forced;
-  return l.N <= SKINNY_MAX_N && l.K >= 64 && l.aCol === 1 ? 'skinny' : 'blocked';
-}
+/**
+ * Every matmul kernel: 'rows' (CPU adapters, few columns or few rows: each invocation owns rows
+ * of C, B's values shared through subgroup shuffles), 'splitk' (GPUs, few columns: a workgroup
+ * per row of C splits K, so A is read once with coalesced loads), 'blocked' (CPU adapters: an
+ * 8x8 block of C per invocation in registers), 'tiled' (GPUs: workgroup-memory tiles).
+ */
+const MATMUL_VARIANTS: MatmulVariantName[] = ['rows', 'splitk', 'blocked', 'tiled'];
 
-let matmulOverride: 'skinny' | 'blocked' | null = null;
+/** C's columns (or rows, for 'rows') up to which the few-column kernels apply. */
+const SKINNY_MAX = 16;
+
+let matmulOverride: MatmulVariantName | null = null;
 
 /** Every matmul kernel variant, for tests and benchmarks that force each in turn. */
-export function matmulVariants(): ('skinny' | 'blocked')[] {
-  return ['skinny', 'blocked'];
+export function matmulVariants(): MatmulVariantName[] {
+  return [...MATMUL_VARIANTS];
 }
 
-/** Benchmarks and tests force a variant with this; null restores the automatic choice. */
-export function forceMatmulVariant(v: 'skinny' | 'blocked' | null): void {
+/**
+ * Benchmarks and tests force a variant with this (shapes a variant does not cover keep the
+ * automatic choice); null restores the automatic choice.
+ */
+export function forceMatmulVariant(v: MatmulVariantName | null): void {
+  if (v !== null && !MATMUL_VARIANTS.includes(v)) throw new Error(`hypertape: no matmul variant '${v}'; variants: ${MATMUL_VARIANTS.join(', ')}`);
   matmulOverride = v;
+}
+
+/** The subgroup size 'rows' may assume for shuffles, or 0 when the device has no fixed one. */
+function shuffleWidth(): number {
+  const e = engine();
+  const size = e.adapter.subgroupSize;
+  return size && size <= 64 && e.device.features.has('subgroups' as GPUFeatureName) ? size : 0;
+}
+
+/**
+ * Which kernel a shape gets on this adapter (measured with `npm run bench`; design.md section 4).
+ * CPU adapters: 'rows' when C has at most 16 columns or rows and subgroups can share B's values,
+ * else 'blocked'. GPUs: 'splitk' for the memory-bound few-column shapes with rows of A contiguous,
+ * else 'tiled'.
+ */
+export function matmulVariant(l: MatmulLayout): MatmulVariantName {
+  const forced = matmulOverride;
+  const rowsFits = l.N <= SKINNY_MAX || l.M <= SKINNY_MAX;
+  if (forced === 'rows' && rowsFits) return 'rows';
+  if (forced === 'splitk' && l.N <= SKINNY_MAX) return 'splitk';
+  if (forced === 'blocked' || forced === 'tiled') return forced;
+  if (engine().adapter.software) return rowsFits && shuffleWidth() > 0 ? 'rows' : 'blocked';
+  return l.N <= SKINNY_MAX && l.K >= 64 && l.aCol === 1 ? 'splitk' : 'tiled';
+}
+
+const matmulKernels = new Map<string, Kernel>();
+
+function memo(key: string, make: () => Kernel): Kernel {
+  let k = matmulKernels.get(key);
+  if (!k) matmulKernels.set(key, (k = make()));
+  return k;
+}
+
+/** The register-blocked kernel with 8x8 blocks; B as vec4 when `bVec4`. */
+function blockedKernel(bVec4: boolean): Kernel {
+  return memo(`blocked|${bVec4}`, () => {
+    const RM = 8;
+    const RN = 8;
+    const setup: string[] = [];
+    const step: string[] = [];
+    const store: string[] = [];
+    for (let i = 0; i < RM; i++) setup.push(`  let ra${i} = ab + min(row0 + ${i}u, p.M - 1u) * p.aRow;`);
+    if (!bVec4) for (let j = 0; j < RN; j++) setup.push(`  let cb${j} = bb + min(col0 + ${j}u, p.N - 1u) * p.bCol;`);
+    for (let i = 0; i < RM; i++) for (let v = 0; v < RN / 4; v++) setup.push(`  var acc${i}_${v} = vec4<f32>(0.0);`);
+    for (let v = 0; v < RN / 4; v++) {
+      // vec4 path: bb, k * bRow and col0 are multiples of 4; columns past N read the next row's
+      // values, which the guarded stores drop.
+      step.push(bVec4
+        ? `    let bv${v} = b[(bb + k * p.bRow + col0) / 4u + ${v}u];`
+        : `    let bv${v} = vec4<f32>(${[0, 1, 2, 3].map((q) => `b[k * p.bRow + cb${4 * v + q}]`).join(', ')});`);
+    }
+    for (let i = 0; i < RM; i++) {
+      step.push(`    let av${i} = a[ra${i} + k * p.aCol];`);
+      for (let v = 0; v < RN / 4; v++) step.push(`    acc${i}_${v} = acc${i}_${v} + av${i} * bv${v};`);
+    }
+    for (let i = 0; i < RM; i++) {
+      store.push(`  if (row0 + ${i}u < p.M) {`);
+      for (let j = 0; j < RN; j++) store.push(`    if (col0 + ${j}u < p.N) { c[cbase + (row0 + ${i}u) * p.N + col0 + ${j}u] = acc${i}_${j >> 2}[${j & 3}]; }`);
+      store.push('  }');
+    }
+    return kernel(matmulSrc, { RM, RN, B_T: bVec4 ? 'vec4<f32>' : 'f32', SETUP: setup.join('\n'), STEP: step.join('\n'), STORE: store.join('\n') });
+  });
+}
+
+const ROWS_R = 4; // rows of C per invocation
+const ROWS_U = 2; // values of k per loop iteration
+
+/** The 'rows' kernel for N columns; B shared through shuffles across `lanes` when lanes > 0. */
+function rowsKernel(N: number, lanes: number): Kernel {
+  return memo(`rows|${N}|${lanes}`, () => {
+    const R = ROWS_R;
+    const WG = lanes || 8;
+    const setup: string[] = [];
+    for (let i = 0; i < R; i++) setup.push(`  let ra${i} = ab + min(base + ${i * WG}u, p.M - 1u) * p.aRow;`);
+    for (let i = 0; i < R; i++) for (let j = 0; j < N; j++) setup.push(`  var c${i}_${j} = 0.0;`);
+    // One assignment per accumulator per loop iteration: in a loop each assignment costs
+    // lavapipe a masked blend, so the U products are summed first.
+    const step = (ks: string[]): string => {
+      const out: string[] = [];
+      ks.forEach((kx, u) => {
+        if (lanes) {
+          for (let t = 0; t * lanes < N; t++) {
+            out.push(`    let bl${u}_${t} = b[bb + (${kx}) * p.bRow + min(lane + ${t * lanes}u, ${N - 1}u) * p.bCol];`);
+          }
+          for (let j = 0; j < N; j++) out.push(`    let b${u}_${j} = subgroupShuffle(bl${u}_${Math.floor(j / lanes)}, ${j % lanes}u);`);
+        } else {
+          for (let j = 0; j < N; j++) out.push(`    let b${u}_${j} = b[bb + (${kx}) * p.bRow + ${j}u * p.bCol];`);
+        }
+        for (let i = 0; i < R; i++) out.push(`    let a${u}_${i} = a[ra${i} + (${kx}) * p.aCol];`);
+      });
+      for (let i = 0; i < R; i++) {
+        for (let j = 0; j < N; j++) out.push(`    c${i}_${j} = c${i}_${j} + ${ks.map((_, u) => `a${u}_${i} * b${u}_${j}`).join(' + ')};`);
+      }
+      return out.join('\n');
+    };
+    const store: string[] = [];
+    for (let i = 0; i < R; i++) {
+      store.push(`  if (base + ${i * WG}u < p.M && batch < p.batch) {`);
+      store.push(`    let cr = batch * p.cBatch + (base + ${i * WG}u) * p.cRow;`);
+      for (let j = 0; j < N; j++) store.push(`    c[cr + ${j}u * p.cCol] = c${i}_${j};`);
+      store.push('  }');
+    }
+    return kernel(matmulRowsSrc, {
+      ENABLE: lanes ? 'enable subgroups;' : '',
+      LANE_ARG: lanes ? ', @builtin(subgroup_invocation_id) lane: u32' : '',
+      SHUFFLE: lanes ? `across ${lanes} invocations` : 'here without subgroups: each invocation reads B itself',
+      WG,
+      R,
+      U: ROWS_U,
+      SETUP: setup.join('\n'),
+      STEP: step(Array.from({ length: ROWS_U }, (_, u) => `k + ${u}u`)),
+      STEP1: step(['k']),
+      STORE: store.join('\n'),
+    });
+  });
+}
+
+function checkGrid(what: string, l: MatmulLayout, ...dims: number[]): void {
+  if (dims.some((d) => d > 65535)) {
+    throw new Error(`hypertape: matmul of ${l.batch} x [${l.M}, ${l.K}] @ [${l.K}, ${l.N}] needs a ${what} grid of [${dims.join(', ')}] workgroups, over the limit of 65,535 per dimension`);
+  }
 }
 
 export function matmulLaunch(a: Tensor, b: Tensor, l: MatmulLayout, outShape: Shape): Tensor {
   const out = empty(outShape);
   if (out.size === 0) return out;
-  const params = new Uint32Array([l.M, l.N, l.K, l.batch, l.aBatch, l.aRow, l.aCol, l.bBatch, l.bRow, l.bCol, 0, 0]).buffer;
   if (l.K === 0) {
     elementwise({ shape: outShape, expr: '0.0', inputs: [], out: { tensor: out } });
     return out;
   }
-  if (matmulVariant(l) === 'skinny' && l.N <= SKINNY_MAX_N) {
+  const buffers = [out.buffer, a.buffer, b.buffer];
+  const params = new Uint32Array([l.M, l.N, l.K, l.batch, l.aBatch, l.aRow, l.aCol, l.bBatch, l.bRow, l.bCol, 0, 0]).buffer;
+  const variant = matmulVariant(l);
+  if (variant === 'rows') {
+    // Few columns: C = op(A) op(B) directly. Few rows: C^T = op(B)^T op(A)^T, written transposed.
+    const lanes = shuffleWidth();
+    const direct = l.N <= SKINNY_MAX;
+    const [M, N] = direct ? [l.M, l.N] : [l.N, l.M];
+    const p = direct
+      ? [M, N, l.K, l.batch, l.aBatch, l.aRow, l.aCol, l.bBatch, l.bRow, l.bCol, l.M * l.N, l.N, 1]
+      : [M, N, l.K, l.batch, l.bBatch, l.bCol, l.bRow, l.aBatch, l.aCol, l.aRow, l.M * l.N, 1, l.N];
+    const rows = (lanes || 8) * ROWS_R;
+    checkGrid('rows', l, Math.ceil(M / rows), l.batch);
+    engine().dispatch(rowsKernel(N, lanes), direct ? buffers : [out.buffer, b.buffer, a.buffer],
+      new Uint32Array([...p, 0, 0, 0]).buffer, [Math.ceil(M / rows), l.batch]);
+  } else if (variant === 'splitk') {
     const NN = l.N <= 4 ? 4 : l.N <= 8 ? 8 : 16;
-    const k = kernel(matmulSkinnySrc, { NN, WG });
-    engine().dispatch(k, [out.buffer, a.buffer, b.buffer], params, grid(l.M * l.batch * WG, WG));
+    engine().dispatch(kernel(matmulSkinnySrc, { NN, WG }), buffers, params, grid(l.M * l.batch * WG, WG));
+  } else if (variant === 'tiled') {
+    const g = [Math.ceil(l.N / 32), Math.ceil(l.M / 32), l.batch];
+    checkGrid('tiled', l, ...g);
+    engine().dispatch(kernel(matmulTiledSrc, {}), buffers, params, g as [number, number, number]);
   } else {
-    const k = kernel(matmulSrc, {});
-    const gx = Math.ceil(l.N / 32);
-    const gy = Math.ceil(l.M / 32);
-    if (l.batch > 65535 || gx > 65535 || gy > 65535) throw new Error(`hypertape: matmul of ${l.batch} x [${l.M}, ${l.K}] @ [${l.K}, ${l.N}] exceeds the dispatch limits`);
-    engine().dispatch(k, [out.buffer, a.buffer, b.buffer], params, [gx, gy, l.batch]);
+    const bVec4 = l.bCol === 1 && l.bRow % 4 === 0 && l.bBatch % 4 === 0;
+    const g = [Math.ceil(l.N / 64), Math.ceil(l.M / 64), l.batch];
+    checkGrid('blocked', l, ...g);
+    engine().dispatch(blockedKernel(bVec4), buffers, params, g as [number, number, number]);
   }
   return out;
 }
