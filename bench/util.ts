@@ -74,6 +74,55 @@ export async function time(fn: () => Tensor | Tensor[] | void, opts: TimeOptions
   return { median: median(samples), min: samples[0]!, max: samples[samples.length - 1]!, reps };
 }
 
+/**
+ * Times several operations in alternation (a repetition of each in turn, `reps` times), so that
+ * load from other processes falls on all of them alike; for comparisons such as an op against a
+ * copy. Same options and result as `time`, one Timing per function.
+ */
+export async function timeTogether(fns: (() => Tensor | Tensor[] | void)[], opts: TimeOptions = {}): Promise<Timing[]> {
+  const warmup = opts.warmup ?? 2;
+  const reps = opts.reps ?? 7;
+  const inner = opts.inner ?? 1;
+  const once = (fn: () => unknown) => tidy(() => {
+    fn();
+  });
+  for (const fn of fns) {
+    for (let i = 0; i < warmup; i++) {
+      for (let j = 0; j < inner; j++) once(fn);
+      await sync();
+    }
+  }
+  const samples: number[][] = fns.map(() => []);
+  for (let r = 0; r < reps; r++) {
+    for (let f = 0; f < fns.length; f++) {
+      await sync();
+      const t0 = performance.now();
+      for (let j = 0; j < inner; j++) once(fns[f]!);
+      await sync();
+      samples[f]!.push((performance.now() - t0) / inner);
+    }
+  }
+  return samples.map((s) => {
+    s.sort((a, b) => a - b);
+    return { median: median(s), min: s[0]!, max: s[s.length - 1]!, reps };
+  });
+}
+
+/** A plain buffer-to-buffer copy of `bytes` bytes, as a function for `time`/`timeTogether`. */
+export function copier(bytes: number): { run: () => void; free: () => void } {
+  const e = engine();
+  const src = e.acquireBuffer(bytes);
+  const dst = e.acquireBuffer(bytes);
+  const n = Math.ceil(bytes / 4) * 4;
+  return {
+    run: () => e.copy(src, 0, dst, 0, n),
+    free: () => {
+      e.releaseBuffer(src);
+      e.releaseBuffer(dst);
+    },
+  };
+}
+
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

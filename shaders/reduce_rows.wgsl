@@ -1,7 +1,8 @@
 // Reduction of contiguous rows: [A, R] -> [A, C] partials, where workgroup (a, c) reduces the
 // chunk r in [c * chunk, (c + 1) * chunk) with a tree in workgroup memory. Long rows are split
 // into chunks so that a single huge reduction still spreads over many workgroups; the op layer
-// calls this again on the partials until one value per row is left.
+// calls this again on the partials until one value per row is left. When rows and chunks start on
+// 16 bytes, x is read as vec4 ({{X_T}}): CPU adapters pay per load, whatever its width.
 struct Params {
   A: u32,
   R: u32,
@@ -17,7 +18,7 @@ fn neg_inf() -> f32 {
   return bitcast<f32>(b);
 }
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<{{X_T}}>;
 
 var<workgroup> partial: array<f32, {{WG}}>;
 
@@ -32,10 +33,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var acc: f32 = {{INIT}};
   if (valid) {
     let row = a * p.R;
-    for (var r: u32 = start + lid.x; r < stop; r = r + {{WG}}u) {
-      let v = x[row + r];
-      {{COMBINE}}
-    }
+{{LOOP}}
   }
   partial[lid.x] = acc;
   workgroupBarrier();

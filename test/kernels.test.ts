@@ -263,6 +263,9 @@ s('reductions along long rows (the two-stage tree path) and along strided column
     [[1, 70001], [0, 1]], // one long row split across workgroups
     [[2053, 5], [0]], // a long strided column
     [[7, 300, 3], [1]], // middle axis
+    [[2, 4096], [1]], // rows of a multiple of 4: read as vec4, split into chunks
+    [[5, 7, 8], [1]], // 8 columns: four outputs per unit (vec4)
+    [[3, 12], [0]],
   ];
   for (const [shape, axes] of cases) {
     const x = randRef(shape, R.size(shape), -3, 3);

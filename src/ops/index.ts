@@ -3,5 +3,5 @@ export * from './reduce.js';
 export * from './matmul.js';
 export { reshape, permute, transpose, broadcastTo, slice, pad, concat, stack, gather, scatterAdd, oneHot, broadcastShapes } from './shape.js';
 export { full, zeros, ones, zerosLike, onesLike, arange, randomUniform, randomNormal, type RandomOptions } from './create.js';
-export { forceMatmulVariant, matmulVariant, matmulVariants } from './launch.js';
+export { forceMatmulVariant, matmulVariant, matmulVariants, type MatmulVariantName } from './launch.js';
 export type { Primitive, VjpContext, JvpContext } from './core.js';

@@ -220,35 +220,79 @@ function shapeText(s: Shape): string {
 
 export type ReduceKind = 'sum' | 'max' | 'argmax';
 
-const REDUCE: Record<ReduceKind, { init: string; combine: string; result: string }> = {
-  sum: { init: '0.0', combine: 'acc = acc + v;', result: 'acc' },
-  max: { init: 'neg_inf()', combine: 'acc = max(acc, v);', result: 'acc' },
-  argmax: { init: 'neg_inf()', combine: 'if (v > acc) { acc = v; arg = r; }', result: 'f32(arg)' },
+// Written for T = f32 or vec4<f32> (U = u32 or vec4<u32>): a vec4 unit reduces 4 outputs at once.
+const REDUCE: Record<ReduceKind, { init: string; combine: string; result: string; scalar: string }> = {
+  sum: { init: '{{T}}(0.0)', combine: 'acc = acc + v;', result: 'acc', scalar: 'acc = acc + v;' },
+  max: { init: '{{T}}(neg_inf())', combine: 'acc = max(acc, v);', result: 'acc', scalar: 'acc = max(acc, v);' },
+  argmax: {
+    init: '{{T}}(neg_inf())',
+    combine: 'let better = v > acc; arg = select(arg, {{U}}(r), better); acc = select(acc, v, better);',
+    result: '{{T}}(arg)',
+    scalar: '',
+  },
 };
+
+const reduceKernels = new Map<string, Kernel>();
+
+function reduceKernel(kind: ReduceKind, vec4: boolean): Kernel {
+  const key = `${kind}|${vec4}`;
+  let k = reduceKernels.get(key);
+  if (!k) {
+    const [T, U] = vec4 ? ['vec4<f32>', 'vec4<u32>'] : ['f32', 'u32'];
+    const spec = REDUCE[kind];
+    const fill = (t: string) => t.replace(/\{\{T\}\}/g, T).replace(/\{\{U\}\}/g, U);
+    k = kernel(reduceSrc, { WG, T, U, INIT: fill(spec.init), COMBINE: fill(spec.combine), RESULT: fill(spec.result) });
+    reduceKernels.set(key, k);
+  }
+  return k;
+}
+
+function reduceRowsKernel(kind: 'sum' | 'max', vec4: boolean): Kernel {
+  const key = `rows|${kind}|${vec4}`;
+  let k = reduceKernels.get(key);
+  if (!k) {
+    const combine = REDUCE[kind].scalar;
+    const loop = vec4
+      ? `    for (var q = (row + start) / 4u + lid.x; q < (row + stop) / 4u; q = q + ${WG}u) {
+      let v4 = x[q];
+      ${[0, 1, 2, 3].map((c) => `{ let v = v4[${c}]; ${combine} }`).join('\n      ')}
+    }`
+      : `    for (var r = start + lid.x; r < stop; r = r + ${WG}u) {
+      let v = x[row + r];
+      ${combine}
+    }`;
+    k = kernel(reduceRowsSrc, {
+      WG,
+      X_T: vec4 ? 'vec4<f32>' : 'f32',
+      INIT: kind === 'sum' ? '0.0' : 'neg_inf()',
+      LOOP: loop,
+      COMBINE2: kind === 'sum' ? 'mine = mine + v;' : 'mine = max(mine, v);',
+    });
+    reduceKernels.set(key, k);
+  }
+  return k;
+}
 
 /** Reduces x, viewed as [A, R, B] (contiguous), over R into a new [A, B] tensor. */
 export function reduceARB(x: Tensor, A: number, R: number, B: number, kind: ReduceKind): Tensor {
-  const spec = REDUCE[kind];
   if (B === 1 && R >= 256 && kind !== 'argmax') {
-    // Long rows: tree reduction per (row, chunk), then the partials.
+    // Long rows: tree reduction per (row, chunk), then the partials. Chunks start on 16 bytes
+    // when rows do, so that they can be read as vec4.
     const C = A >= 64 ? 1 : Math.min(Math.ceil(R / 1024), Math.ceil(64 / A));
-    const chunk = Math.ceil(R / C);
+    const vec4 = R % 4 === 0;
+    const chunk = vec4 ? Math.ceil(R / C / 4) * 4 : Math.ceil(R / C);
     const partial = empty([A, C]);
-    const k = kernel(reduceRowsSrc, {
-      WG,
-      INIT: spec.init,
-      COMBINE: spec.combine,
-      COMBINE2: kind === 'sum' ? 'mine = mine + v;' : 'mine = max(mine, v);',
-    });
-    engine().dispatch(k, [partial.buffer, x.buffer], new Uint32Array([A, R, C, chunk]).buffer, grid(A * C * WG, WG));
+    engine().dispatch(reduceRowsKernel(kind, vec4), [partial.buffer, x.buffer], new Uint32Array([A, R, C, chunk]).buffer, grid(A * C * WG, WG));
     if (C === 1) return partial;
     const out = reduceARB(partial, A, C, 1, kind);
     partial.dispose();
     return out;
   }
   const out = empty([A, B]);
-  const k = kernel(reduceSrc, { WG, INIT: spec.init, COMBINE: spec.combine, RESULT: spec.result });
-  engine().dispatch(k, [out.buffer, x.buffer], new Uint32Array([A, R, B, 0]).buffer, grid(A * B, WG));
+  const vec4 = B % 4 === 0;
+  const units = (A * B) / (vec4 ? 4 : 1);
+  const groups = Math.min(Math.ceil(units / WG), elementwiseGroupCap());
+  engine().dispatch(reduceKernel(kind, vec4), [out.buffer, x.buffer], new Uint32Array([A, R, vec4 ? B / 4 : B, 0]).buffer, grid(groups * WG, WG));
   return out;
 }
 
