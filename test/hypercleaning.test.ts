@@ -91,7 +91,7 @@ s('flag scores: precision, recall and F1 of lambda_i < -3', () => {
 
 const TINY = ['--n-train', '120', '--n-val', '100', '--n-test', '400', '--T', '10', '--K', '1,3,10',
   '--hyper-iterations', '6', '--figure-every', '2', '--checkpoint-every', '2', '--seed', '5'];
-const TABLE_KEYS = ['K', 'testAcc', 'valAcc', 'valLoss', 'f1', 'precision', 'recall', 'secPerHyperiter', 'peakBytes'];
+const TABLE_KEYS = ['K', 'testAcc', 'valAcc', 'valLoss', 'f1', 'precision', 'recall', 'secPerHyperiter', 'secPerHyperiterMedian', 'peakBytes'];
 
 /** W_T in float64 on the CPU: T GD steps on the weighted mean cross-entropy + rho ||W||^2. */
 function cpuTrain(features: Float32Array, labels: Uint8Array, weights: number[], T: number, gamma: number, rho: number): Float64Array {
@@ -180,6 +180,7 @@ s('a tiny profile end to end: results.json complete and consistent with the save
     const run = state.runs.find((x) => x.K === row.K)!;
     assert.is(run.lambda.length, 120);
     assert.is(run.tau, 6);
+    assert.is(run.seconds.length, 6);
     const flags = flagScores(run.lambda, data.corrupted);
     assertClose([row.f1, row.precision, row.recall], [flags.f1, flags.precision, flags.recall], { rtol: 1e-12 }, `F1 of K=${row.K}`);
     const ref = cpuRef(run.lambda.map((l) => 1 / (1 + Math.exp(-l))));
@@ -236,7 +237,7 @@ s('an interrupted run resumes and ends with the same numbers as an uninterrupted
   assert.is(outcome.dir, dir, '--resume continues in the folder it names');
   const a = uninterrupted!.outcome.results as any;
   const b = outcome.results as any;
-  const strip = (rows: any[]) => rows.map(({ secPerHyperiter: _s, peakBytes: _p, peakBytesTotal: _q, ...rest }) => rest);
+  const strip = (rows: any[]) => rows.map(({ secPerHyperiter: _s, secPerHyperiterMedian: _m, peakBytes: _p, peakBytesTotal: _q, ...rest }) => rest);
   assert.equal(strip(b.table), strip(a.table));
   assert.equal(b.figure5, a.figure5);
   assert.equal(b.validationLoss, a.validationLoss);

@@ -29,8 +29,8 @@ export interface HypercleaningSettings {
   rho: number;
 }
 
-// Examples are columns: scores Z = W X^T are [10, n], so the big product runs in the engine's
-// blocked matmul kernel (a [n, 10] result would take the skinny kernel, ~5x slower on lavapipe).
+// Examples are columns: scores Z = W X^T are [10, n], one column per example, and the softmax
+// runs down each column (axis 0).
 
 /** Class scores W x_i of every example, as the columns of a [10, n] matrix. */
 function scores(W: Tensor, set: DeviceExamples): Tensor {

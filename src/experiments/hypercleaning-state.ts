@@ -42,8 +42,8 @@ export interface RunState {
   valLoss: number[];
   /** ||d_lambda f|| of the exact hypergradient (full RMD) at sampled iterates (Figure 5). */
   exactGradNorm: { tau: number; norm: number }[];
-  /** Seconds spent in hyper-iterations (hypergradient + update), over all sessions of the run. */
-  seconds: number;
+  /** Seconds of each hyper-iteration (hypergradient + update), over all sessions of the run. */
+  seconds: number[];
   /** Largest peak of GPU bytes a hypergradient call allocated above what was live before it. */
   peakBytes: number;
   /** Largest peak of all live GPU bytes during a hypergradient call (data included). */
