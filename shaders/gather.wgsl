@@ -14,16 +14,18 @@ struct Params {
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let o = gid.x + gid.y * nwg.x * {{WG}}u;
-  if (o >= p.A * p.J * p.B) { return; }
-  let b = o % p.B;
-  let aj = o / p.B;
-  let j = aj % p.J;
-  let a = aj / p.J;
-  let k = idx[j];
-  if (k < 0 || u32(k) >= p.X) {
-    out[o] = {{T}}(0);
-    return;
+  // A grid-stride loop, as in elementwise.wgsl: CPU adapters get a small grid.
+  let total = nwg.x * nwg.y * {{WG}}u;
+  for (var o = gid.x + gid.y * nwg.x * {{WG}}u; o < p.A * p.J * p.B; o = o + total) {
+    let b = o % p.B;
+    let aj = o / p.B;
+    let j = aj % p.J;
+    let a = aj / p.J;
+    let k = idx[j];
+    if (k < 0 || u32(k) >= p.X) {
+      out[o] = {{T}}(0);
+    } else {
+      out[o] = x[(a * p.X + u32(k)) * p.B + b];
+    }
   }
-  out[o] = x[(a * p.X + u32(k)) * p.B + b];
 }

@@ -12,9 +12,11 @@ struct Params {
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let o = gid.x + gid.y * nwg.x * {{WG}}u;
-  if (o >= p.n * p.depth) { return; }
-  let row = o / p.depth;
-  let d = o - row * p.depth;
-  out[o] = select(0.0, 1.0, idx[row] == i32(d));
+  // A grid-stride loop, as in elementwise.wgsl: CPU adapters get a small grid.
+  let total = nwg.x * nwg.y * {{WG}}u;
+  for (var o = gid.x + gid.y * nwg.x * {{WG}}u; o < p.n * p.depth; o = o + total) {
+    let row = o / p.depth;
+    let d = o - row * p.depth;
+    out[o] = select(0.0, 1.0, idx[row] == i32(d));
+  }
 }

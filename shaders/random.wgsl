@@ -34,13 +34,15 @@ fn unit(h: u32) -> f32 {
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * {{WG}}u;
-  if (i >= p.n) { return; }
-  if (p.kind == 0u) {
-    out[i] = p.a + (p.b - p.a) * unit(hash3(2u * i, p.seedLo, p.seedHi));
-  } else {
-    let u1 = 1.0 - unit(hash3(2u * i, p.seedLo, p.seedHi));   // (0, 1]
-    let u2 = unit(hash3(2u * i + 1u, p.seedLo, p.seedHi));
-    out[i] = p.a + p.b * sqrt(-2.0 * log(u1)) * cosf(6.283185307179586 * u2);
+  // A grid-stride loop, as in elementwise.wgsl: CPU adapters get a small grid.
+  let total = nwg.x * nwg.y * {{WG}}u;
+  for (var i = gid.x + gid.y * nwg.x * {{WG}}u; i < p.n; i = i + total) {
+    if (p.kind == 0u) {
+      out[i] = p.a + (p.b - p.a) * unit(hash3(2u * i, p.seedLo, p.seedHi));
+    } else {
+      let u1 = 1.0 - unit(hash3(2u * i, p.seedLo, p.seedHi));   // (0, 1]
+      let u2 = unit(hash3(2u * i + 1u, p.seedLo, p.seedHi));
+      out[i] = p.a + p.b * sqrt(-2.0 * log(u1)) * cosf(6.283185307179586 * u2);
+    }
   }
 }

@@ -32,6 +32,8 @@ const made: Tensor[] = [];
 s.after.each(() => {
   ht.dispose(made.splice(0));
 });
+// The large-dispatch tests leave hundreds of MB in the buffer pool; later suites do not need them.
+s.after(() => ht.engine().trimPool());
 
 function gpu(x: Ref): Tensor {
   const t = tensor(Float32Array.from(x.data), x.shape);
@@ -542,7 +544,7 @@ s('randomUniform and randomNormal: moments, range, and determinism by seed', asy
 
 // 64 invocations per workgroup: 65,535 workgroups cover 4,194,240 elements. These sizes need a 2-D
 // grid, so a kernel that ignores the second grid dimension leaves most of its output unwritten.
-// On CPU adapters elementwise kernels run a capped grid that loops; the uncapped run below gives
+// On CPU adapters the grid-stride kernels run a capped grid that loops; the uncapped run below gives
 // every unit of work its own invocation, as on a GPU, so both launch shapes are checked here.
 s('elementwise ops on more than 65,535 x 64 elements (a 2-D dispatch grid), capped and uncapped grids', async () => {
   const n = 4_300_013 * 4 + 1; // vec4 units beyond the 1-D limit too, plus a partial vec4
@@ -551,7 +553,7 @@ s('elementwise ops on more than 65,535 x 64 elements (a 2-D dispatch grid), capp
   const r = randRef([n], 33);
   const [ga, gb, gr] = [gpu(a), gpu(b), gpu(r)];
   for (const cap of [null, Infinity]) {
-    launchTuning.elementwiseGroups = cap;
+    launchTuning.maxGroups = cap;
     try {
       const what = `(grid cap ${cap})`;
       await check(ht.add(ga, gb), R.binary('add', a, R.broadcastTo(b, [n])), { rtol: EPS, atol: 0 }, `add of 17.2M elements ${what}`);
@@ -563,7 +565,7 @@ s('elementwise ops on more than 65,535 x 64 elements (a 2-D dispatch grid), capp
       const tail = Array.from(u.subarray(u.length - 100_000));
       assert.ok(Math.abs(tail.reduce((p, q) => p + q, 0) / tail.length - 0.5) < 0.01, `random numbers at the end of a 4.3M draw ${what}`);
     } finally {
-      launchTuning.elementwiseGroups = null;
+      launchTuning.maxGroups = null;
     }
   }
 });
@@ -572,17 +574,26 @@ s('reductions and copies with more than 65,535 x 64 outputs', async () => {
   // [4.2M, 3] -> [4.2M]: one invocation per output, over the 2-D grid.
   const rows = 4_200_001;
   const x = randRef([rows, 3], 34);
-  await check(ht.sum(gpu(x), 1), R.reduce('sum', x, 1), { atol: sumTolerance(x, [1], false) }, 'sum over 3 for 4.2M rows');
-  await checkExact(ht.max(gpu(x), 1), R.reduce('max', x, 1), 'max over 3 for 4.2M rows');
-  // Transposing [3, 4.2M] is a strided copy over a 2-D grid.
-  const xt = ht.transpose(gpu(x));
-  await checkExact(xt, R.permute(x, [1, 0]), 'transpose of [4.2M, 3]');
+  const gx = gpu(x);
+  const idx = Int32Array.from({ length: 1_433_338 }, (_, i) => (i * 7919) % rows);
+  const gatherRef = R.gather(x, Array.from(idx), 0);
+  for (const cap of [null, Infinity]) {
+    launchTuning.maxGroups = cap;
+    try {
+      const what = `(grid cap ${cap})`;
+      await check(ht.sum(gx, 1), R.reduce('sum', x, 1), { atol: sumTolerance(x, [1], false) }, `sum over 3 for 4.2M rows ${what}`);
+      await checkExact(ht.max(gx, 1), R.reduce('max', x, 1), `max over 3 for 4.2M rows ${what}`);
+      // Transposing [4.2M, 3] is a strided copy, one element per unit.
+      await checkExact(ht.transpose(gx), R.permute(x, [1, 0]), `transpose of [4.2M, 3] ${what}`);
+      // A gather with 4.3M outputs.
+      await checkExact(ht.gather(gx, tensor(idx), 0), gatherRef, `gather of 1.4M rows of 3 ${what}`);
+    } finally {
+      launchTuning.maxGroups = null;
+    }
+  }
   // 66,000 rows of 300: the row-reduction kernel runs one workgroup per row, 66,000 > 65,535.
   const y = randRef([66_000, 300], 35);
   await check(ht.sum(gpu(y), 1), R.reduce('sum', y, 1), { atol: sumTolerance(y, [1], false) }, 'sum of 66,000 rows of 300');
-  // A gather with 4.3M outputs.
-  const idx = Int32Array.from({ length: 1_433_338 }, (_, i) => (i * 7919) % rows);
-  await checkExact(ht.gather(gpu(x), tensor(idx), 0), R.gather(x, Array.from(idx), 0), 'gather of 1.4M rows of 3');
 });
 
 s('a batched skinny matmul with more than 65,535 rows in all', async () => {

@@ -28,6 +28,18 @@ export function kernel(template: string, vars: Record<string, string | number>):
   return k;
 }
 
+const kernelsByKey = new Map<string, Kernel>();
+
+/**
+ * The kernel for a short key, built by `make` the first time: launches name their kernel by its
+ * parameters and skip filling the template (and hashing its text) on every dispatch.
+ */
+function memoKernel(key: string, make: () => Kernel): Kernel {
+  let k = kernelsByKey.get(key);
+  if (!k) kernelsByKey.set(key, (k = make()));
+  return k;
+}
+
 /** Workgroups for `n` invocations of `wg` each, folded into 2-D past the 65,535 limit. */
 export function grid(n: number, wg: number): [number, number] {
   const groups = Math.max(1, Math.ceil(n / wg));
@@ -77,25 +89,30 @@ function collapse(shape: Shape, strides: number[][]): { shape: number[]; strides
 
 /**
  * How launches are shaped for the current adapter. CPU implementations (lavapipe, llvmpipe) pay
- * a fixed cost per workgroup, so their elementwise grids are capped at `elementwiseGroups`
- * workgroups that loop over the work; GPUs get one invocation per unit of work. Tests and
- * benchmarks may override the automatic choice.
+ * a fixed cost per workgroup (about as much as a few hundred elements of an add), so the kernels
+ * with a grid-stride loop (elementwise, reductions, random, gather, one-hot) get at most
+ * `maxGroups` workgroups there, 64 by default (measured: 16 to 256 all within noise); GPUs get
+ * one invocation per unit of work. Tests and benchmarks may override the automatic choice.
  */
-export const launchTuning: { elementwiseGroups: number | null } = { elementwiseGroups: null };
+export const launchTuning: { maxGroups: number | null } = { maxGroups: null };
 
-function elementwiseGroupCap(): number {
-  return launchTuning.elementwiseGroups ?? (engine().adapter.software ? 64 : Infinity);
+function groupCap(): number {
+  return launchTuning.maxGroups ?? (engine().adapter.software ? 64 : Infinity);
+}
+
+/** The grid for `units` units of work in kernels with a grid-stride loop. */
+function cappedGrid(units: number): [number, number] {
+  return grid(Math.min(Math.ceil(units / WG), groupCap()) * WG, WG);
 }
 
 type Mode = 'contig' | 'scalar' | 'strided';
 
-const elementwiseKernels = new Map<string, Kernel>();
-
 /** The elementwise kernel for an expression, operand modes and dtypes; built once per combination. */
 function elementwiseKernel(expr: string, modes: Mode[], rank: number, dtypes: DType[], vec4: boolean): Kernel {
-  const key = `${expr}|${modes.join(',')}|${rank}|${dtypes.join(',')}|${vec4}`;
-  let k = elementwiseKernels.get(key);
-  if (k) return k;
+  return memoKernel(`elementwise|${expr}|${modes.join(',')}|${rank}|${dtypes.join(',')}|${vec4}`, () => buildElementwise(expr, modes, rank, dtypes, vec4));
+}
+
+function buildElementwise(expr: string, modes: Mode[], rank: number, dtypes: DType[], vec4: boolean): Kernel {
   const vec = ['x', 'y', 'z', 'w'];
   const names = ['out', 'in0', 'in1', 'in2'];
   const letters = ['a', 'b', 'c'];
@@ -151,9 +168,7 @@ function elementwiseKernel(expr: string, modes: Mode[], rank: number, dtypes: DT
     .replace('    out[u + p.offsets.x] = r;', '    let keep = out[u + p.offsets.x];\n    out[u + p.offsets.x] = select(keep, r, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.tail));')
     .replace(/^/gm, '  ')
     .replace(/^/, '  if (first == 0u && p.tail > 0u) {\n    let u = p.units;\n') + '\n  }' : '';
-  k = kernel(elementwiseSrc, { OUT_T: type(dtypes[0]!), BINDINGS: bindings, WG, UNIT: unit, TAIL: tail, TRIG: trigSrc });
-  elementwiseKernels.set(key, k);
-  return k;
+  return kernel(elementwiseSrc, { OUT_T: type(dtypes[0]!), BINDINGS: bindings, WG, UNIT: unit, TAIL: tail, TRIG: trigSrc });
 }
 
 // One parameter block, reused: dispatch() copies it out at once.
@@ -207,8 +222,7 @@ export function elementwise(opts: {
   c.strides.forEach((s, k) => s.forEach((v, d) => (u[16 + 8 * k + d] = v)));
   (opts.scalars ?? []).forEach((v, i) => (f[48 + i] = v));
   const buffers = operands.map((o) => o.tensor.buffer);
-  const groups = Math.min(Math.ceil(units / WG), elementwiseGroupCap());
-  engine().dispatch(k, buffers, params, grid(groups * WG, WG));
+  engine().dispatch(k, buffers, params, cappedGrid(units));
   return outT;
 }
 
@@ -232,25 +246,17 @@ const REDUCE: Record<ReduceKind, { init: string; combine: string; result: string
   },
 };
 
-const reduceKernels = new Map<string, Kernel>();
-
 function reduceKernel(kind: ReduceKind, vec4: boolean): Kernel {
-  const key = `${kind}|${vec4}`;
-  let k = reduceKernels.get(key);
-  if (!k) {
+  return memoKernel(`reduce|${kind}|${vec4}`, () => {
     const [T, U] = vec4 ? ['vec4<f32>', 'vec4<u32>'] : ['f32', 'u32'];
     const spec = REDUCE[kind];
     const fill = (t: string) => t.replace(/\{\{T\}\}/g, T).replace(/\{\{U\}\}/g, U);
-    k = kernel(reduceSrc, { WG, T, U, INIT: fill(spec.init), COMBINE: fill(spec.combine), RESULT: fill(spec.result) });
-    reduceKernels.set(key, k);
-  }
-  return k;
+    return kernel(reduceSrc, { WG, T, U, INIT: fill(spec.init), COMBINE: fill(spec.combine), RESULT: fill(spec.result) });
+  });
 }
 
 function reduceRowsKernel(kind: 'sum' | 'max', vec4: boolean): Kernel {
-  const key = `rows|${kind}|${vec4}`;
-  let k = reduceKernels.get(key);
-  if (!k) {
+  return memoKernel(`reduceRows|${kind}|${vec4}`, () => {
     const combine = REDUCE[kind].scalar;
     const loop = vec4
       ? `    for (var q = (row + start) / 4u + lid.x; q < (row + stop) / 4u; q = q + ${WG}u) {
@@ -261,16 +267,14 @@ function reduceRowsKernel(kind: 'sum' | 'max', vec4: boolean): Kernel {
       let v = x[row + r];
       ${combine}
     }`;
-    k = kernel(reduceRowsSrc, {
+    return kernel(reduceRowsSrc, {
       WG,
       X_T: vec4 ? 'vec4<f32>' : 'f32',
       INIT: kind === 'sum' ? '0.0' : 'neg_inf()',
       LOOP: loop,
       COMBINE2: kind === 'sum' ? 'mine = mine + v;' : 'mine = max(mine, v);',
     });
-    reduceKernels.set(key, k);
-  }
-  return k;
+  });
 }
 
 /** Reduces x, viewed as [A, R, B] (contiguous), over R into a new [A, B] tensor. */
@@ -291,8 +295,7 @@ export function reduceARB(x: Tensor, A: number, R: number, B: number, kind: Redu
   const out = empty([A, B]);
   const vec4 = B % 4 === 0;
   const units = (A * B) / (vec4 ? 4 : 1);
-  const groups = Math.min(Math.ceil(units / WG), elementwiseGroupCap());
-  engine().dispatch(reduceKernel(kind, vec4), [out.buffer, x.buffer], new Uint32Array([A, R, vec4 ? B / 4 : B, 0]).buffer, grid(groups * WG, WG));
+  engine().dispatch(reduceKernel(kind, vec4), [out.buffer, x.buffer], new Uint32Array([A, R, vec4 ? B / 4 : B, 0]).buffer, cappedGrid(units));
   return out;
 }
 
@@ -363,17 +366,9 @@ export function matmulVariant(l: MatmulLayout): MatmulVariantName {
   return l.N <= SKINNY_MAX && l.K >= 64 && l.aCol === 1 ? 'splitk' : 'tiled';
 }
 
-const matmulKernels = new Map<string, Kernel>();
-
-function memo(key: string, make: () => Kernel): Kernel {
-  let k = matmulKernels.get(key);
-  if (!k) matmulKernels.set(key, (k = make()));
-  return k;
-}
-
 /** The register-blocked kernel with 8x8 blocks; B as vec4 when `bVec4`. */
 function blockedKernel(bVec4: boolean): Kernel {
-  return memo(`blocked|${bVec4}`, () => {
+  return memoKernel(`matmulBlocked|${bVec4}`, () => {
     const RM = 8;
     const RN = 8;
     const setup: string[] = [];
@@ -407,7 +402,7 @@ const ROWS_U = 2; // values of k per loop iteration
 
 /** The 'rows' kernel for N columns; B shared through shuffles across `lanes` when lanes > 0. */
 function rowsKernel(N: number, lanes: number): Kernel {
-  return memo(`rows|${N}|${lanes}`, () => {
+  return memoKernel(`matmulRows|${N}|${lanes}`, () => {
     const R = ROWS_R;
     const WG = lanes || 8;
     const setup: string[] = [];
@@ -485,11 +480,11 @@ export function matmulLaunch(a: Tensor, b: Tensor, l: MatmulLayout, outShape: Sh
       new Uint32Array([...p, 0, 0, 0]).buffer, [Math.ceil(M / rows), l.batch]);
   } else if (variant === 'splitk') {
     const NN = l.N <= 4 ? 4 : l.N <= 8 ? 8 : 16;
-    engine().dispatch(kernel(matmulSkinnySrc, { NN, WG }), buffers, params, grid(l.M * l.batch * WG, WG));
+    engine().dispatch(memoKernel(`matmulSplitk|${NN}`, () => kernel(matmulSkinnySrc, { NN, WG })), buffers, params, grid(l.M * l.batch * WG, WG));
   } else if (variant === 'tiled') {
     const g = [Math.ceil(l.N / 32), Math.ceil(l.M / 32), l.batch];
     checkGrid('tiled', l, ...g);
-    engine().dispatch(kernel(matmulTiledSrc, {}), buffers, params, g as [number, number, number]);
+    engine().dispatch(memoKernel('matmulTiled', () => kernel(matmulTiledSrc, {})), buffers, params, g as [number, number, number]);
   } else {
     const bVec4 = l.bCol === 1 && l.bRow % 4 === 0 && l.bBatch % 4 === 0;
     const g = [Math.ceil(l.N / 64), Math.ceil(l.M / 64), l.batch];
@@ -514,7 +509,7 @@ export function randomLaunch(shape: Shape, seed: number, kind: 'uniform' | 'norm
   u[3] = kind === 'uniform' ? 0 : 1;
   f[4] = a;
   f[5] = b;
-  engine().dispatch(kernel(randomSrc, { WG, TRIG: trigSrc }), [out.buffer], params, grid(n, WG));
+  engine().dispatch(memoKernel('random', () => kernel(randomSrc, { WG, TRIG: trigSrc })), [out.buffer], params, cappedGrid(n));
   return out;
 }
 
@@ -522,13 +517,13 @@ export function gatherLaunch(x: Tensor, idx: Tensor, A: number, X: number, B: nu
   const out = empty(outShape, x.dtype);
   const J = idx.size;
   if (out.size === 0) return out;
-  engine().dispatch(kernel(gatherSrc, { WG, T: x.dtype }), [out.buffer, x.buffer, idx.buffer], new Uint32Array([A, X, B, J]).buffer, grid(A * J * B, WG));
+  engine().dispatch(memoKernel(`gather|${x.dtype}`, () => kernel(gatherSrc, { WG, T: x.dtype })), [out.buffer, x.buffer, idx.buffer], new Uint32Array([A, X, B, J]).buffer, cappedGrid(A * J * B));
   return out;
 }
 
 export function oneHotLaunch(idx: Tensor, depth: number): Tensor {
   const out = empty([...idx.shape, depth]);
   if (out.size === 0) return out;
-  engine().dispatch(kernel(oneHotSrc, { WG }), [out.buffer, idx.buffer], new Uint32Array([idx.size, depth, 0, 0]).buffer, grid(out.size, WG));
+  engine().dispatch(memoKernel('oneHot', () => kernel(oneHotSrc, { WG })), [out.buffer, idx.buffer], new Uint32Array([idx.size, depth, 0, 0]).buffer, cappedGrid(out.size));
   return out;
 }
