@@ -50,28 +50,7 @@ export interface TimeOptions {
  * `inner` calls and then waits for the GPU with sync(); the per-call median is reported.
  */
 export async function time(fn: () => Tensor | Tensor[] | void, opts: TimeOptions = {}): Promise<Timing> {
-  const warmup = opts.warmup ?? 2;
-  const reps = opts.reps ?? 7;
-  const inner = opts.inner ?? 1;
-  const once = () => {
-    tidy(() => {
-      fn();
-    });
-  };
-  for (let i = 0; i < warmup; i++) {
-    for (let j = 0; j < inner; j++) once();
-    await sync();
-  }
-  const samples: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    await sync();
-    const t0 = performance.now();
-    for (let j = 0; j < inner; j++) once();
-    await sync();
-    samples.push((performance.now() - t0) / inner);
-  }
-  samples.sort((a, b) => a - b);
-  return { median: median(samples), min: samples[0]!, max: samples[samples.length - 1]!, reps };
+  return (await timeTogether([fn], opts))[0]!;
 }
 
 /**
@@ -132,27 +111,6 @@ export function median(xs: readonly number[]): number {
 /** Spread of a timing as a short note: "min-max ms over N reps". */
 export function spread(t: Timing): string {
   return `${fmt(t.min)}-${fmt(t.max)} ms over ${t.reps}`;
-}
-
-const copyCache = new Map<number, Timing>();
-
-/**
- * Median ms of a plain buffer-to-buffer copy of `bytes` bytes on the current adapter (the
- * yardstick that kernels' bandwidth is compared with). Cached per size for the process.
- */
-export async function copyTime(bytes: number, opts: TimeOptions = {}): Promise<Timing> {
-  const hit = copyCache.get(bytes);
-  if (hit) return hit;
-  const e = engine();
-  const src = e.acquireBuffer(bytes);
-  const dst = e.acquireBuffer(bytes);
-  const n = Math.ceil(bytes / 4) * 4;
-  const t = await time(() => e.copy(src, 0, dst, 0, n), { inner: bytes < 8e6 ? 8 : 1, reps: 9, ...opts });
-  await sync();
-  e.releaseBuffer(src);
-  e.releaseBuffer(dst);
-  copyCache.set(bytes, t);
-  return t;
 }
 
 /** Bytes a copy moves per second (read + write), in GB/s. */
