@@ -318,6 +318,7 @@ export class Engine {
     for (;;) {
       await new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
       if (settled) return promise;
+      this.check(); // a lost device may never settle what was pending on it
       sleep(pause);
       pause = Math.min(2 * pause, 1);
     }
