@@ -274,7 +274,7 @@ function summary(o: HypercleaningOptions, results: Record<string, any>): string 
     '## Table 2: hypercleaning metrics after the hyper-iterations',
     '',
     markdownTable(
-      ['K', 'Test Acc.', 'Val. Acc.', 'Val. Loss', 'F1', 'precision', 'recall', 's / hyper-iter. (median)', 'peak GPU MiB'],
+      ['K', 'Test Acc.', 'Val. Acc.', 'Val. Loss', 'F1', 'precision', 'recall', 's / hyper-iter.: mean (median)', 'peak GPU MiB'],
       rows.map((r) => [label(r.K, o.T), pct(r.testAcc), pct(r.valAcc), Number(r.valLoss.toFixed(3)), Number(r.f1.toFixed(2)), Number(r.precision.toFixed(3)), Number(r.recall.toFixed(3)),
         `${formatNumber(r.secPerHyperiter, 3)} (${formatNumber(r.secPerHyperiterMedian, 3)})`, Number((r.peakBytes / 2 ** 20).toPrecision(3))]),
     ),
