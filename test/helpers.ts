@@ -1,6 +1,7 @@
 // Shared test helpers: one engine for the whole suite, a seeded CPU PRNG for inputs, and
 // closeness checks with stated tolerances.
 import { init, type Tensor } from '../src/node.js';
+import { mulberry32 } from '../src/data/random.js';
 
 let ready: Promise<void> | null = null;
 
@@ -10,17 +11,8 @@ export function setup(): Promise<void> {
   return ready;
 }
 
-/** Mulberry32: a small seeded PRNG for test inputs (independent of the GPU's generator). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG for test inputs (independent of the GPU's generator). */
+export const rng = mulberry32;
 
 /** n values uniform in [lo, hi). */
 export function randArray(n: number, seed: number, lo = -1, hi = 1): Float64Array {

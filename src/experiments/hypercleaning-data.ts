@@ -4,7 +4,8 @@
 // Everything is drawn from one seeded generator, so a seed names the same data on every run
 // (which is what lets an interrupted run resume exactly).
 import { tensor, oneHot, transpose, tidy, dispose, type Tensor } from '../index.js';
-import { MNIST_CLASSES, MNIST_PIXELS, type Mnist, type MnistSplit } from '../data/mnist.js';
+import { mulberry32 } from '../data/random.js';
+import { MNIST_CLASSES, MNIST_PIXELS, type Mnist, type MnistSplit } from '../data/mnist-format.js';
 
 /** Pixels plus the constant bias feature. */
 export const FEATURES = MNIST_PIXELS + 1;
@@ -34,18 +35,6 @@ export interface HypercleaningData {
   corrupted: Uint8Array;
   val: Examples;
   test: Examples;
-}
-
-/** Mulberry32: a small, fast, seeded PRNG with uniform output in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A uniformly random permutation of 0..n-1 (Fisher-Yates). */
