@@ -6,24 +6,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { readIdx } from './idx.js';
 
-export const MNIST_ROWS = 28;
-export const MNIST_COLS = 28;
-export const MNIST_PIXELS = MNIST_ROWS * MNIST_COLS;
-export const MNIST_CLASSES = 10;
+import { MNIST_ROWS, MNIST_COLS, MNIST_CLASSES, type Mnist, type MnistSplit } from './mnist-format.js';
 
-/** One split: `count` images of 28x28 bytes (0 = background, 255 = ink), row-major, and labels 0..9. */
-export interface MnistSplit {
-  count: number;
-  images: Uint8Array;
-  labels: Uint8Array;
-}
-
-export interface Mnist {
-  train: MnistSplit;
-  test: MnistSplit;
-  /** The folder the files were read from. */
-  source: string;
-}
+export * from './mnist-format.js';
 
 const FILES = {
   trainImages: 'train-images-idx3-ubyte',

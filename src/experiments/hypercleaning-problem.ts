@@ -15,7 +15,7 @@ import {
 } from '../index.js';
 import type { BilevelProblem } from '../bilevel/index.js';
 import { FEATURES, type DeviceExamples } from './hypercleaning-data.js';
-import { MNIST_CLASSES } from '../data/mnist.js';
+import { MNIST_CLASSES } from '../data/mnist-format.js';
 
 /** lambda_i below this flags example i as corrupted (the paper's sigmoid(lambda_i) < sigmoid(-3)). */
 export const FLAG_THRESHOLD = -3;
