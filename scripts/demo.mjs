@@ -3,6 +3,7 @@
 // PORT environment variable; if that port is taken, a free one is used).
 import { existsSync } from 'node:fs';
 import { serveStatic } from './static-server.mjs';
+import { writeMnistSubset } from './mnist-subset.mjs';
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -19,6 +20,9 @@ if (!existsSync('dist/demo/index.html')) {
   console.error('demo: dist/demo is missing; run `npm run demo` (it builds first) or `node scripts/build.mjs`.');
   process.exit(1);
 }
+
+// The page's hypercleaning section fetches this MNIST subset from the server.
+await writeMnistSubset('dist/demo');
 
 const routes = { '/': 'dist/demo' };
 let server;

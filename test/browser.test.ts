@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { serveStatic, type StaticServer } from '../scripts/static-server.mjs';
+import { writeMnistSubset } from '../scripts/mnist-subset.mjs';
 import { browserChecks, type CheckData } from './browser/checks.js';
 import type { PageReport } from './browser/page.js';
 import { setup } from './helpers.js';
@@ -26,6 +27,7 @@ const CHROMIUM_FLAGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-bac
 // Generous: the check page takes ~15-30 s on SwiftShader here, more when other suites share the CPUs.
 const PAGE_TIMEOUT_MS = 150_000;
 const SCREENSHOT = 'test-output/demo.png';
+const CLEANING_SCREENSHOT = 'test-output/demo-hypercleaning.png';
 
 const s = suite('browser');
 
@@ -42,6 +44,8 @@ function start(): Promise<Session> {
     for (const [what, path] of [['check page', '.test-dist/browser/page.js'], ['demo', 'dist/demo/demo.js']]) {
       if (!existsSync(path)) throw new Error(`browser: the ${what} bundle ${path} is missing; run \`node scripts/build.mjs --tests\` (npm test does).`);
     }
+    // The demo's hypercleaning section fetches the subset that `npm run demo` writes.
+    await writeMnistSubset('dist/demo');
     const server = await serveStatic({ routes: { '/checks/': '.test-dist/browser', '/demo/': 'dist/demo' } });
     const profile = mkdtempSync(join(tmpdir(), 'hypertape-chromium-'));
     const context = await chromium.launchPersistentContext(profile, {
@@ -175,13 +179,30 @@ if (!existsSync(CHROMIUM)) {
     });
   }
 
-  s('the demo page draws the toy runs without errors and saves a screenshot', async () => {
-    interface Demo { done: boolean; webgpu: boolean | null; error?: string; runs: { K: number; lambdas: number[][]; ms: number[]; peakBytes: number[] }[] }
+  s('the demo page draws the toy runs and the hypercleaning grid without errors and saves screenshots', async () => {
+    interface Cleaning {
+      done: boolean; nTrain: number; iterations: { valLoss: number; ms: number }[];
+      rule: 'threshold' | 'lowest'; flagged: number; shown: number; precision: number; recall: number; corrupted: number;
+    }
+    interface Demo { done: boolean; webgpu: boolean | null; error?: string; runs: { K: number; lambdas: number[][]; ms: number[]; peakBytes: number[] }[]; cleaning: Cleaning }
     const iterations = 6;
     const { page, errors } = await open(`demo/?iterations=${iterations}`);
     const demo = await waitDone<Demo>(page, 'hypertapeDemo', errors);
     mkdirSync('test-output', { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.locator('#cleaning').screenshot({ path: CLEANING_SCREENSHOT });
+    // Pixels of the grid: red and green borders around grey-scale digits.
+    const borders = await page.evaluate(() => {
+      const c = document.getElementById('grid') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let red = 0;
+      let green = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (d[i] === 0xd6 && d[i + 1] === 0x27 && d[i + 2] === 0x28) red++;
+        if (d[i] === 0x2c && d[i + 1] === 0xa0 && d[i + 2] === 0x2c) green++;
+      }
+      return { red, green };
+    });
     // Pixels of the plot: the contours alone give many distinct colours; a blank canvas gives one.
     const colours = await page.evaluate(() => {
       const c = document.getElementById('plot') as HTMLCanvasElement;
@@ -206,7 +227,20 @@ if (!existsSync(CHROMIUM)) {
     // K-RMD keeps K steps: its peak memory must grow with K.
     const peaks = demo.runs.map((r) => Math.max(...r.peakBytes));
     assert.ok(peaks.every((p, i) => i === 0 || p > peaks[i - 1]!), `peak bytes should grow with K, got ${peaks.join(', ')}`);
-    console.log(`\n  demo screenshot: ${resolve(SCREENSHOT)}`);
+    const c = demo.cleaning;
+    assert.ok(c.done, 'the hypercleaning section did not finish');
+    assert.is(c.iterations.length, 15, 'one validation loss per hyper-iteration');
+    assert.ok(c.iterations.every((r) => Number.isFinite(r.valLoss) && r.ms > 0), `non-finite losses or times: ${JSON.stringify(c.iterations)}`);
+    assert.ok(c.iterations[c.iterations.length - 1]!.valLoss < c.iterations[0]!.valLoss,
+      `cleaning should lower the validation loss: ${c.iterations.map((r) => r.valLoss.toFixed(4)).join(', ')}`);
+    assert.ok(c.shown >= 1 && c.flagged >= c.shown, `the grid should show at least one flagged image (flagged ${c.flagged}, shown ${c.shown})`);
+    assert.ok(borders.red + borders.green > 0, 'the grid canvas has no image borders');
+    // Half the training labels are corrupted: flagging at random has precision 0.5.
+    assert.ok(c.precision > 0.5, `precision of the flags ${c.precision} (rule ${c.rule}, ${c.flagged} flagged) is no better than chance`);
+    console.log(`\n  demo screenshots: ${resolve(SCREENSHOT)}, ${resolve(CLEANING_SCREENSHOT)}`);
+    console.log(`  hypercleaning in Chromium: ${c.flagged} flagged (${c.rule}), precision ${c.precision.toFixed(3)}, recall ${c.recall.toFixed(3)}, ` +
+      `validation loss ${c.iterations[0]!.valLoss.toFixed(4)} -> ${c.iterations[c.iterations.length - 1]!.valLoss.toFixed(4)}, ` +
+      `${(c.iterations.reduce((a, r) => a + r.ms, 0) / c.iterations.length).toFixed(0)} ms per hypergradient`);
   });
 
   s('the demo says plainly when the browser has no WebGPU', async () => {
