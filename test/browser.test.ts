@@ -181,7 +181,7 @@ if (!existsSync(CHROMIUM)) {
 
   s('the demo page draws the toy runs and the hypercleaning grid without errors and saves screenshots', async () => {
     interface Cleaning {
-      done: boolean; nTrain: number; iterations: { valLoss: number; ms: number }[];
+      done: boolean; hyperIterations: number; nTrain: number; iterations: { valLoss: number; ms: number }[];
       rule: 'threshold' | 'lowest'; flagged: number; shown: number; precision: number; recall: number; corrupted: number;
     }
     interface Demo { done: boolean; webgpu: boolean | null; error?: string; runs: { K: number; lambdas: number[][]; ms: number[]; peakBytes: number[] }[]; cleaning: Cleaning }
@@ -191,6 +191,7 @@ if (!existsSync(CHROMIUM)) {
     mkdirSync('test-output', { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     await page.locator('#cleaning').screenshot({ path: CLEANING_SCREENSHOT });
+    const cleaningStatus = await page.locator('#cleaning-status').innerText();
     // Pixels of the grid: red and green borders around grey-scale digits.
     const borders = await page.evaluate(() => {
       const c = document.getElementById('grid') as HTMLCanvasElement;
@@ -229,7 +230,7 @@ if (!existsSync(CHROMIUM)) {
     assert.ok(peaks.every((p, i) => i === 0 || p > peaks[i - 1]!), `peak bytes should grow with K, got ${peaks.join(', ')}`);
     const c = demo.cleaning;
     assert.ok(c.done, 'the hypercleaning section did not finish');
-    assert.is(c.iterations.length, 15, 'one validation loss per hyper-iteration');
+    assert.is(c.iterations.length, c.hyperIterations, 'one validation loss per hyper-iteration');
     assert.ok(c.iterations.every((r) => Number.isFinite(r.valLoss) && r.ms > 0), `non-finite losses or times: ${JSON.stringify(c.iterations)}`);
     assert.ok(c.iterations[c.iterations.length - 1]!.valLoss < c.iterations[0]!.valLoss,
       `cleaning should lower the validation loss: ${c.iterations.map((r) => r.valLoss.toFixed(4)).join(', ')}`);
@@ -240,7 +241,7 @@ if (!existsSync(CHROMIUM)) {
     console.log(`\n  demo screenshots: ${resolve(SCREENSHOT)}, ${resolve(CLEANING_SCREENSHOT)}`);
     console.log(`  hypercleaning in Chromium: ${c.flagged} flagged (${c.rule}), precision ${c.precision.toFixed(3)}, recall ${c.recall.toFixed(3)}, ` +
       `validation loss ${c.iterations[0]!.valLoss.toFixed(4)} -> ${c.iterations[c.iterations.length - 1]!.valLoss.toFixed(4)}, ` +
-      `${(c.iterations.reduce((a, r) => a + r.ms, 0) / c.iterations.length).toFixed(0)} ms per hypergradient`);
+      `${(c.iterations.reduce((a, r) => a + r.ms, 0) / c.iterations.length).toFixed(0)} ms per hypergradient; page: ${cleaningStatus}`);
   });
 
   s('the demo says plainly when the browser has no WebGPU', async () => {

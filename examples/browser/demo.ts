@@ -9,6 +9,7 @@ import { hypergradient, SGD, norm } from '../../src/bilevel/index.js';
 import { TOY, toyOptimum, toyProblem, toyOuterValue } from '../../src/experiments/toy-problem.js';
 import { ContourPlot, type Path } from './plot.js';
 import { runCleaning, CLEANING, type CleaningState } from './cleaning.js';
+import { FLAG_THRESHOLD } from '../../src/experiments/hypercleaning-problem.js';
 
 const query = new URLSearchParams(location.search);
 const numbers = (name: string, fallback: number[]) => query.get(name)?.split(',').map(Number).filter(Number.isFinite) ?? fallback;
@@ -32,7 +33,7 @@ interface DemoState {
   runs: { K: number; lambdas: number[][]; values: number[]; ms: number[]; peakBytes: number[] }[];
   cleaning: CleaningState;
 }
-const state: DemoState = { done: false, webgpu: null, runs: [], cleaning: { done: false, iterations: [] } };
+const state: DemoState = { done: false, webgpu: null, runs: [], cleaning: { done: false, hyperIterations: CLEANING.hyperIterations, iterations: [] } };
 (window as unknown as { hypertapeDemo: DemoState }).hypertapeDemo = state;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -137,9 +138,9 @@ async function main(): Promise<void> {
     `starting at λ = (${SETTINGS.start.join(', ')}); η(τ) = η₀/√τ with η₀ chosen so the first step has norm ${SETTINGS.firstStep}; ` +
     `K ∈ {${SETTINGS.K.join(', ')}}; the red X is the optimum λ* = (${optimum.map((v) => num(v)).join(', ')}).`;
   $('cleaning-settings').textContent =
-    `Settings: T = ${CLEANING.settings.T} inner steps (the paper: 100) with γ = ${CLEANING.settings.gamma}, ρ = ${CLEANING.settings.rho}; ` +
+    `Settings: T = ${CLEANING.settings.T} inner steps with γ = ${CLEANING.settings.gamma}, ρ = ${CLEANING.settings.rho}; ` +
     `K = ${CLEANING.K}; ${CLEANING.hyperIterations} hyper-iterations (the paper: 1,000) of SGD λ ← λ − ${CLEANING.outerStep}·n·∇λf from λ = 0. ` +
-    `Reduced from the paper's 5,000 + 5,000 examples and T = 100 so that it finishes in about a minute even on a software GPU.`;
+    `Reduced from the paper's 5,000 + 5,000 examples and 1,000 hyper-iterations so that it finishes in well under a minute even on a software GPU.`;
 
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   if (!gpu) {
@@ -182,8 +183,8 @@ async function clean(): Promise<void> {
     `Done in ${seconds} s: ${c.iterations.length} hyper-iterations, validation loss ${c.iterations[0]!.valLoss.toFixed(4)} → ${last.valLoss.toFixed(4)}, ` +
     `${meanMs.toFixed(0)} ms per hypergradient (mean).`;
   $('cleaning-result').textContent = (c.rule === 'threshold'
-    ? `${c.flagged} of ${c.nTrain} training examples flagged (σ(λᵢ) < σ(${-3})); `
-    : `No λᵢ crossed −3 yet, so the grid shows the ${c.flagged} lowest λᵢ; `) +
+    ? `${c.flagged} of ${c.nTrain} training examples flagged (σ(λᵢ) < σ(${FLAG_THRESHOLD})); `
+    : `No λᵢ crossed ${FLAG_THRESHOLD} yet, so the grid shows the ${c.flagged} lowest λᵢ; `) +
     `precision ${num(c.precision!, 2)} (flagging at random: ${num(c.corrupted! / c.nTrain!, 2)}), recall ${num(c.recall!, 2)} of the ${c.corrupted} corrupted labels` +
     (c.shown! < c.flagged! ? `; the grid shows the ${c.shown} with the lowest λᵢ.` : '.');
   c.done = true;
