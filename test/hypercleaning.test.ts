@@ -4,6 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tensor, grad, dispose, type Tensor } from '../src/node.js';
@@ -242,6 +243,31 @@ s('an interrupted run resumes and ends with the same numbers as an uninterrupted
   assert.equal(b.figure5, a.figure5);
   assert.equal(b.validationLoss, a.validationLoss);
   assert.equal(b.references, a.references);
+  assert.equal(loadState(dir).runs.map((r) => r.lambda), loadState(uninterrupted!.dir).runs.map((r) => r.lambda));
+});
+
+s('a killed process (SIGKILL after its first save) resumes to the same numbers', async () => {
+  assert.ok(uninterrupted, 'the end-to-end test ran first');
+  const dir = join(root, 'killed');
+  // The real command in a child process (dist/cli.js, built by npm test), killed without warning.
+  const child = spawn(process.execPath, ['bin/hypertape.js', 'hypercleaning', ...TINY, '--out', dir], { stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(join(dir, STATE_FILE)) && Date.now() < deadline && child.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  child.kill('SIGKILL');
+  const code = await exited;
+  assert.is(code, null, 'the run was killed before it finished');
+  const saved = loadState(dir);
+  const Ks = 3; // TINY's --K 1,3,10
+  assert.ok(saved.runs.length < Ks || saved.runs.some((r) => !r.final), 'the saved state is readable and partial');
+  const outcome = await runExperiment(hypercleaning, parseOptions(hypercleaning, [...TINY, '--resume', dir]), quiet);
+  const a = uninterrupted!.outcome.results as any;
+  const b = outcome.results as any;
+  const strip = (rows: any[]) => rows.map(({ secPerHyperiter: _s, secPerHyperiterMedian: _m, peakBytes: _p, peakBytesTotal: _q, ...rest }) => rest);
+  assert.equal(strip(b.table), strip(a.table));
+  assert.equal(b.figure5, a.figure5);
   assert.equal(loadState(dir).runs.map((r) => r.lambda), loadState(uninterrupted!.dir).runs.map((r) => r.lambda));
 });
 
