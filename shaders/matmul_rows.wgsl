@@ -5,29 +5,7 @@
 // ({{SHUFFLE}}); A's values, one per row, are each read once. C is written through strides so
 // that the same kernel computes C^T = op(B)^T op(A)^T when it is M that is small.
 {{ENABLE}}
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  batch: u32,
-  aBatch: u32,
-  aRow: u32,
-  aCol: u32,
-  bBatch: u32,
-  bRow: u32,
-  bCol: u32,
-  cBatch: u32,
-  cRow: u32,
-  cCol: u32,
-  pad0: u32,
-  pad1: u32,
-  pad2: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> c: array<f32>;
-@group(0) @binding(2) var<storage, read> a: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
+{{MATMUL_PARAMS}}
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32{{LANE_ARG}}) {

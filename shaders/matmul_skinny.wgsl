@@ -1,25 +1,7 @@
 // C = A @ B for skinny B (N <= {{NN}} columns) and long rows: memory-bound, so the point is to
 // read A once, contiguously. A workgroup owns one row of A; its invocations split K and read
 // neighbouring addresses, keep {{NN}} partial sums each, and combine them in workgroup memory.
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  batch: u32,
-  aBatch: u32,
-  aRow: u32,
-  aCol: u32,
-  bBatch: u32,
-  bRow: u32,
-  bCol: u32,
-  pad0: u32,
-  pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> c: array<f32>;
-@group(0) @binding(2) var<storage, read> a: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
+{{MATMUL_PARAMS}}
 
 var<workgroup> partial: array<array<f32, {{NN}}>, {{WG}}>;
 

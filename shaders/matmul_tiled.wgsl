@@ -4,25 +4,7 @@
 // is read from the buffer once per workgroup instead of once per invocation. On CPU
 // implementations the barriers and the extra copies make it slower than the register-blocked
 // kernel (design.md section 4), so launch.ts picks it for GPUs only.
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  batch: u32,
-  aBatch: u32,
-  aRow: u32,
-  aCol: u32,
-  bBatch: u32,
-  bRow: u32,
-  bCol: u32,
-  pad0: u32,
-  pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> c: array<f32>;
-@group(0) @binding(2) var<storage, read> a: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
+{{MATMUL_PARAMS}}
 
 // As[k][row] and Bs[k][col] of the current 32-wide step of K.
 var<workgroup> As: array<array<f32, 32>, 32>;

@@ -7,6 +7,12 @@ import matmulSrc from '../../shaders/matmul.wgsl';
 import matmulSkinnySrc from '../../shaders/matmul_skinny.wgsl';
 import matmulRowsSrc from '../../shaders/matmul_rows.wgsl';
 import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl';
+import matmulParamsSrc from '../../shaders/matmul_params.wgsl';
+
+/** The uniform block and bindings shared by the matmul kernels, with B's element type. */
+function matmulParams(bType = 'f32'): string {
+  return matmulParamsSrc.replace('{{B_T}}', bType);
+}
 import randomSrc from '../../shaders/random.wgsl';
 import trigSrc from '../../shaders/trig.wgsl';
 import gatherSrc from '../../shaders/gather.wgsl';
@@ -393,7 +399,7 @@ function blockedKernel(bVec4: boolean): Kernel {
       for (let j = 0; j < RN; j++) store.push(`    if (col0 + ${j}u < p.N) { c[cbase + (row0 + ${i}u) * p.N + col0 + ${j}u] = acc${i}_${j >> 2}[${j & 3}]; }`);
       store.push('  }');
     }
-    return kernel(matmulSrc, { RM, RN, B_T: bVec4 ? 'vec4<f32>' : 'f32', SETUP: setup.join('\n'), STEP: step.join('\n'), STORE: store.join('\n') });
+    return kernel(matmulSrc, { RM, RN, MATMUL_PARAMS: matmulParams(bVec4 ? 'vec4<f32>' : 'f32'), SETUP: setup.join('\n'), STEP: step.join('\n'), STORE: store.join('\n') });
   });
 }
 
@@ -436,6 +442,7 @@ function rowsKernel(N: number, lanes: number): Kernel {
       store.push('  }');
     }
     return kernel(matmulRowsSrc, {
+      MATMUL_PARAMS: matmulParams(),
       ENABLE: lanes ? 'enable subgroups;' : '',
       LANE_ARG: lanes ? ', @builtin(subgroup_invocation_id) lane: u32' : '',
       SHUFFLE: lanes ? `across ${lanes} invocations` : 'here without subgroups: each invocation reads B itself',
@@ -464,7 +471,8 @@ export function matmulLaunch(a: Tensor, b: Tensor, l: MatmulLayout, outShape: Sh
     return out;
   }
   const buffers = [out.buffer, a.buffer, b.buffer];
-  const params = new Uint32Array([l.M, l.N, l.K, l.batch, l.aBatch, l.aRow, l.aCol, l.bBatch, l.bRow, l.bCol, 0, 0]).buffer;
+  // C contiguous: cBatch = M N, cRow = N, cCol = 1 (only the rows kernel writes C transposed).
+  const params = new Uint32Array([l.M, l.N, l.K, l.batch, l.aBatch, l.aRow, l.aCol, l.bBatch, l.bRow, l.bCol, l.M * l.N, l.N, 1, 0, 0, 0]).buffer;
   const variant = matmulVariant(l);
   if (variant === 'rows') {
     // Few columns: C = op(A) op(B) directly. Few rows: C^T = op(B)^T op(A)^T, written transposed.
@@ -480,11 +488,11 @@ export function matmulLaunch(a: Tensor, b: Tensor, l: MatmulLayout, outShape: Sh
       new Uint32Array([...p, 0, 0, 0]).buffer, [Math.ceil(M / rows), l.batch]);
   } else if (variant === 'splitk') {
     const NN = l.N <= 4 ? 4 : l.N <= 8 ? 8 : 16;
-    engine().dispatch(memoKernel(`matmulSplitk|${NN}`, () => kernel(matmulSkinnySrc, { NN, WG })), buffers, params, grid(l.M * l.batch * WG, WG));
+    engine().dispatch(memoKernel(`matmulSplitk|${NN}`, () => kernel(matmulSkinnySrc, { NN, WG, MATMUL_PARAMS: matmulParams() })), buffers, params, grid(l.M * l.batch * WG, WG));
   } else if (variant === 'tiled') {
     const g = [Math.ceil(l.N / 32), Math.ceil(l.M / 32), l.batch];
     checkGrid('tiled', l, ...g);
-    engine().dispatch(memoKernel('matmulTiled', () => kernel(matmulTiledSrc, {})), buffers, params, g as [number, number, number]);
+    engine().dispatch(memoKernel('matmulTiled', () => kernel(matmulTiledSrc, { MATMUL_PARAMS: matmulParams() })), buffers, params, g as [number, number, number]);
   } else {
     const bVec4 = l.bCol === 1 && l.bRow % 4 === 0 && l.bBatch % 4 === 0;
     const g = [Math.ceil(l.N / 64), Math.ceil(l.M / 64), l.batch];
