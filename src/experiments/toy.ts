@@ -9,7 +9,7 @@ import { Tensor, tensor, tidy, dispose } from '../tensor.js';
 import { grad } from '../autodiff/api.js';
 import { mul, sub } from '../ops/elementwise.js';
 import { hypergradient, SGD, norm, distance, descentRatio, prop31Bound } from '../bilevel/index.js';
-import { TOY, toyProblem, toyF, toyHypergradient, toyOptimum, toyOuterValue, toyWHat, type ToyObjective, type ToySettings } from './toy-problem.js';
+import { TOY, toyProblem, toyF, toyHypergradient, toyOptimum, toyOuterValue, type ToyObjective } from './toy-problem.js';
 import { defineExperiment, flagName, UsageError, type OptionValues, type RunContext } from './registry.js';
 import { contourPlot, formatNumber, lineChart, markdownTable, type Figure } from './report.js';
 import type { Progress } from './progress.js';

@@ -119,7 +119,8 @@ export const logSigmoid = unary('logSigmoid', '-softplusf(-a)', {
 
 type BinaryRules = Pick<Primitive<null>, 'vjp' | 'jvp' | 'saves' | 'nondiff'>;
 
-function launchN(name: string, expr: string, ins: Tensor[], outShape: Shape): Tensor {
+/** Launches `expr` over the broadcast of `ins` to `outShape`. */
+function launchBroadcast(expr: string, ins: Tensor[], outShape: Shape): Tensor {
   return elementwise({ shape: outShape, expr, inputs: ins.map((t) => ({ tensor: t, strides: broadcastStrides(t.shape, outShape) })) });
 }
 
@@ -130,7 +131,7 @@ function binary(name: string, expr: string, rules: BinaryRules): ((a: Operand, b
     const tb = asTensor(b);
     checkF32(name, ta, tb);
     const shape = broadcastShapes(name, ta.shape, tb.shape);
-    return record(prim, [ta, tb], launchN(name, expr, [ta, tb], shape), null);
+    return record(prim, [ta, tb], launchBroadcast(expr, [ta, tb], shape), null);
   };
   return Object.assign(fn, { prim });
 }
@@ -261,5 +262,5 @@ export function where(cond: Operand, a: Operand, b: Operand): Tensor {
   const [tc, ta, tb] = [asTensor(cond), asTensor(a), asTensor(b)];
   checkF32('where', tc, ta, tb);
   const shape = broadcastShapes('where', tc.shape, ta.shape, tb.shape);
-  return record(whereP, [tc, ta, tb], launchN('where', 'select(c, b, a != 0.0)', [tc, ta, tb], shape), null);
+  return record(whereP, [tc, ta, tb], launchBroadcast('select(c, b, a != 0.0)', [tc, ta, tb], shape), null);
 }

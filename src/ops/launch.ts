@@ -203,7 +203,7 @@ export function elementwise(opts: {
   const c = collapse(shape, operands.map((o) => [...(o.strides ?? contig)]));
   if (c.shape.length > MAX_RANK) throw new Error(`hypertape: elementwise ops support rank <= ${MAX_RANK} after merging dims, got ${shapeText(shape)}`);
   const ccontig = contiguousStrides(c.shape);
-  const modes = operands.map((o, k): Mode => {
+  const modes = operands.map((_, k): Mode => {
     const s = c.strides[k]!;
     if (s.every((v) => v === 0)) return 'scalar';
     if (s.every((v, d) => v === ccontig[d])) return 'contig';

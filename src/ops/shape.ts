@@ -46,7 +46,7 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
 export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
   const own = contiguousStrides(shape);
   const lead = outShape.length - shape.length;
-  return outShape.map((d, i) => (i < lead || shape[i - lead] === 1 ? 0 : own[i - lead]!));
+  return outShape.map((_, i) => (i < lead || shape[i - lead] === 1 ? 0 : own[i - lead]!));
 }
 
 /** Sums g (shaped like a broadcast result) back to `shape`: the adjoint of broadcasting. */
