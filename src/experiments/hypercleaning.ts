@@ -106,7 +106,8 @@ function validate(o: HypercleaningOptions): void {
 /** Opens the state: a fresh one, or the saved one of --resume after checking it fits. */
 function openHypercleaningState(o: HypercleaningOptions, ctx: RunContext, dataFingerprint: string): HypercleaningState {
   const settings = numericSettings(o);
-  const command = commandFor('hypercleaning', ctx.quick, ctx.seed, settings);
+  const { resume: _r, ...rest } = o;
+  const command = commandFor('hypercleaning', ctx.quick, ctx.seed, rest);
   return openState(hypercleaningState, { out: ctx.out, resume: o.resume, quick: ctx.quick, command },
     { seed: ctx.seed, settings, dataFingerprint, dataHint: 'the MNIST files of this run' }, {});
 }

@@ -81,10 +81,11 @@ export function saveState(dir: string, state: StateHeader & { runs: unknown[] })
 
 /**
  * The command line that starts (and, with `--resume DIR` appended, resumes) a run with exactly
- * these settings: every setting spelled out, so defaults changed by a later version do not matter.
+ * these options: every option spelled out (empty strings, i.e. unset paths, left out), so defaults
+ * changed by a later version do not matter. Pass the options without `resume`.
  */
 export function commandFor(experiment: string, quick: boolean, seed: number, options: Record<string, unknown>): string {
-  const flags = Object.entries(options).map(([k, v]) => {
+  const flags = Object.entries(options).filter(([, v]) => v !== '').map(([k, v]) => {
     if (typeof v === 'boolean') return v ? `--${flagName(k)}` : `--no-${flagName(k)}`;
     const text = Array.isArray(v) ? v.join(',') : String(v);
     return `--${flagName(k)} ${text === '' || /[\s'"\\$`]/.test(text) ? `'${text.replace(/'/g, `'\\''`)}'` : text}`;
@@ -239,7 +240,7 @@ function compareSettings<Settings>(path: string, dir: string, saved: StateHeader
     throw new UsageError(`the run in ${dir} (${path}) was started with other options (${diffs.join('; ')}). Resume it with the same ones:\n  ${resume}`);
   }
   if (current.dataFingerprint !== undefined && saved.dataFingerprint !== current.dataFingerprint) {
-    throw new StateError(path, 'dataFingerprint', `the run was made with other data (fingerprint ${saved.dataFingerprint ?? 'missing'}, ${current.dataHint ?? 'this data'} gives ${current.dataFingerprint}); resume it with the same data (--data-dir) as the original run: ${resume}`);
+    throw new StateError(path, 'dataFingerprint', `the run was made with other data (fingerprint ${saved.dataFingerprint ?? 'missing'} saved, ${current.dataFingerprint} from ${current.dataHint ?? 'the data of this run'}); resume it with the same data (--data-dir) as the original run: ${resume}`);
   }
 }
 
