@@ -148,6 +148,16 @@ function readJson(path: string, experiment: string): unknown {
   }
 }
 
+/** The header's declaration (format and version are checked first, by value). */
+const HEADER_FIELDS = {
+  format: s.string(),
+  version: s.int(),
+  command: s.string(),
+  seed: s.int({ min: 0 }),
+  settings: s.record(s.unknown()),
+  dataFingerprint: s.optional(s.string()),
+};
+
 /** The current run, which a saved state must match to be resumed. */
 export interface CurrentRun<Settings> {
   seed: number;
@@ -181,15 +191,7 @@ export function loadState<Settings, Run, Extra extends object>(
   }
   let header: StateHeader;
   try {
-    header = s.object({
-      format: s.string(),
-      version: s.int(),
-      command: s.string(),
-      seed: s.int({ min: 0 }),
-      settings: s.record(s.unknown()),
-      dataFingerprint: s.optional(s.string()),
-      runs: s.unknown(),
-    }, { allowExtra: true }).check(doc, '');
+    header = s.object({ ...HEADER_FIELDS, runs: s.unknown() }, { allowExtra: true }).check(doc, '');
   } catch (e) {
     if (e instanceof s.SchemaError) throw damaged(path, e);
     throw e;
@@ -200,12 +202,7 @@ export function loadState<Settings, Run, Extra extends object>(
   const maxRuns = spec.maxRuns?.(settings);
   try {
     const state = s.object({
-      format: s.string(),
-      version: s.int(),
-      command: s.string(),
-      seed: s.int({ min: 0 }),
-      settings: s.record(s.unknown()),
-      dataFingerprint: s.optional(s.string()),
+      ...HEADER_FIELDS,
       ...(extra as s.Fields),
       runs: s.array(spec.run(settings), maxRuns !== undefined ? { maxLength: maxRuns } : {}),
     }).check(doc, '') as unknown as ExperimentState<Run, Extra>;
