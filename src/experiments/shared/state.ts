@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../report.js';
-import { flagName, UsageError } from '../registry.js';
+import { flagName, UsageError, type OptionSpec } from '../registry.js';
 import * as s from './schema.js';
 
 /** The state file's name in an output folder. */
@@ -297,4 +297,19 @@ export interface HyperRun {
   peakBytes: number;
   /** Largest peak of all live GPU bytes during a hypergradient (data included). */
   peakBytesTotal: number;
+}
+
+/**
+ * The options every resumable experiment declares, to spread into its `options`:
+ * `checkpointEvery` (save every this-many hyper-iterations; `quick` under --quick) and `resume`.
+ * Leave both out of the settings a resume compares.
+ */
+export function resumeOptions(checkpointEvery: number, quick?: number) {
+  return {
+    checkpointEvery: {
+      type: 'int', min: 1, default: checkpointEvery, ...(quick !== undefined ? { quick } : {}),
+      help: 'save the run\'s state to the output folder every this-many hyper-iterations',
+    },
+    resume: { type: 'string', default: '', help: 'continue the interrupted run saved in this folder (give the same options as the original run)' },
+  } as const satisfies Record<string, OptionSpec>;
 }
