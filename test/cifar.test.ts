@@ -1,15 +1,18 @@
-// The CIFAR readers: the image-folder reader on the real CIFAR-10 subset beside the repository and
-// on small archives and folders written here, and every kind of bad input, each failing with an
+// The CIFAR readers: the binary reader on small files written here in the official format (both
+// layouts, as .tar.gz, plain tar and extracted folder), the image-folder reader on the real CIFAR-10
+// subset beside the repository and on small archives and folders written here, and every kind of
+// bad input, each failing with an
 // Error that names the file (and record) and what was expected.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { zipSync } from 'fflate';
+import { gzipSync, zipSync } from 'fflate';
+import { createTar } from 'nanotar';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { loadCifar, defaultCifarSource, CIFAR10_CLASSES, type ImageDataset } from '../src/data/cifar.js';
+import { loadCifar, defaultCifarSource, CIFAR10_CLASSES, CIFAR100_COARSE_CLASSES, CIFAR100_FINE_CLASSES, type ImageDataset } from '../src/data/cifar.js';
 import { rng } from './helpers.js';
 import { rejectsWith } from './rejects.js';
 
@@ -58,6 +61,156 @@ function flatJpeg(w: number, h: number, rgb: [number, number, number]): Uint8Arr
   for (let p = 0; p < w * h; p++) data.set([...rgb, 255], 4 * p);
   return new Uint8Array(jpeg.encode({ width: w, height: h, data }, 95).data);
 }
+
+// ---- the binary distributions, written here in the official format --------------------------
+
+/** One batch file of `labels.length` records: the label bytes of each record, then 3,072 seeded pixel bytes. */
+function batch(labels: number[][], seed: number): { bytes: Uint8Array; pixels: Uint8Array } {
+  const r = rng(seed);
+  const lb = labels[0]?.length ?? 1;
+  const rec = lb + 3072;
+  const bytes = new Uint8Array(labels.length * rec);
+  const pixels = new Uint8Array(labels.length * 3072);
+  labels.forEach((l, i) => {
+    bytes.set(l, i * rec);
+    for (let p = 0; p < 3072; p++) {
+      const v = Math.floor(r() * 256);
+      bytes[i * rec + lb + p] = v;
+      pixels[i * 3072 + p] = v;
+    }
+  });
+  return { bytes, pixels };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** A small CIFAR-10 distribution: files by name, and the expected train/test labels and pixels. */
+function cifar10Files() {
+  const trainLabels = [[[0], [9]], [[3], [3], [1]], [[5]], [[2], [8]], [[4], [7]]];
+  const batches = trainLabels.map((l, i) => batch(l, 10 + i));
+  const test = batch([[6], [0], [9]], 20);
+  const files: Record<string, Uint8Array> = { 'test_batch.bin': test.bytes };
+  batches.forEach((b, i) => (files[`data_batch_${i + 1}.bin`] = b.bytes));
+  files['batches.meta.txt'] = new TextEncoder().encode(CIFAR10_CLASSES.map((c) => c.toUpperCase()).join('\n') + '\n\n');
+  return {
+    files,
+    train: { labels: trainLabels.flat().map((l) => l[0]!), pixels: concat(batches.map((b) => b.pixels)) },
+    test: { labels: [6, 0, 9], pixels: test.pixels },
+  };
+}
+
+/** A small CIFAR-100 distribution (coarse, fine label bytes), without the names files. */
+function cifar100Files() {
+  const trainLabels = [[0, 4], [19, 99], [7, 50], [3, 0]];
+  const testLabels = [[11, 12], [1, 98]];
+  const train = batch(trainLabels, 30);
+  const test = batch(testLabels, 31);
+  return { files: { 'train.bin': train.bytes, 'test.bin': test.bytes } as Record<string, Uint8Array>, trainLabels, testLabels, train, test };
+}
+
+/** Writes `files` into a tar under `folder/`, gzipped or not; returns its path. */
+function writeTar(name: string, folder: string, files: Record<string, Uint8Array>, gzip = true): string {
+  const tar = createTar(Object.entries(files).map(([f, data]) => ({ name: `${folder}/${f}`, data })));
+  const p = join(dir, name);
+  writeFileSync(p, gzip ? gzipSync(tar) : tar);
+  return p;
+}
+
+function checkSet(set: ImageDataset['train'], labels: number[], pixels: Uint8Array, what: string): void {
+  assert.equal([set.n, set.channels, set.height, set.width], [labels.length, 3, 32, 32], what);
+  assert.equal(Array.from(set.labels), labels, `${what} labels`);
+  assert.ok(set.pixels.length === pixels.length && set.pixels.every((v, i) => v === pixels[i]), `${what} pixels`);
+}
+
+s('reads CIFAR-10 binary batches from the .tar.gz, a plain tar, the extracted folder and the folders above', async () => {
+  const c = cifar10Files();
+  const tgz = writeTar('cifar-10-binary.tar.gz', 'cifar-10-batches-bin', c.files);
+  const tar = writeTar('plain.tar', 'cifar-10-batches-bin', c.files, false);
+  const extracted = writeTree('c10/cifar-10-batches-bin', c.files);
+  const holdsTgz = writeTree('c10tgz', { 'cifar-10-binary.tar.gz': gzipSync(createTar(Object.entries(c.files).map(([f, data]) => ({ name: `cifar-10-batches-bin/${f}`, data })))) });
+  for (const path of [tgz, tar, extracted, join(dir, 'c10'), holdsTgz]) {
+    const d = await loadCifar(path, 'cifar10');
+    assert.equal(d.classNames, CIFAR10_CLASSES.map((n) => n.toUpperCase()), `${path}: names from batches.meta.txt`);
+    checkSet(d.train, c.train.labels, c.train.pixels, `${path} train`);
+    checkSet(d.test, c.test.labels, c.test.pixels, `${path} test`);
+  }
+  // without batches.meta.txt: the known names
+  const { ['batches.meta.txt']: _, ...noMeta } = c.files;
+  const d = await loadCifar(writeTar('nometa.tar.gz', 'x', noMeta), 'cifar10');
+  assert.equal(d.classNames, [...CIFAR10_CLASSES]);
+});
+
+s('reads CIFAR-100 binary files with fine (default) or coarse labels, from .tar.gz and folder', async () => {
+  const c = cifar100Files();
+  const tgz = writeTar('cifar-100-binary.tar.gz', 'cifar-100-binary', c.files);
+  const folder = writeTree('c100/cifar-100-binary', c.files);
+  for (const path of [tgz, folder, join(dir, 'c100')]) {
+    const fine = await loadCifar(path, 'cifar100');
+    assert.equal(fine.classNames, [...CIFAR100_FINE_CLASSES]);
+    assert.is(fine.classNames.length, 100);
+    checkSet(fine.train, c.trainLabels.map((l) => l[1]!), c.train.pixels, `${path} fine train`);
+    checkSet(fine.test, c.testLabels.map((l) => l[1]!), c.test.pixels, `${path} fine test`);
+    const coarse = await loadCifar(path, 'cifar100', { label: 'coarse' });
+    assert.equal(coarse.classNames, [...CIFAR100_COARSE_CLASSES]);
+    assert.is(coarse.classNames.length, 20);
+    checkSet(coarse.train, c.trainLabels.map((l) => l[0]!), c.train.pixels, `${path} coarse train`);
+    checkSet(coarse.test, c.testLabels.map((l) => l[0]!), c.test.pixels, `${path} coarse test`);
+  }
+  // names files, when present, win
+  const named = writeTree('c100named', { ...c.files, 'fine_label_names.txt': new TextEncoder().encode(Array.from({ length: 100 }, (_, i) => `f${i}`).join('\n')) });
+  assert.is((await loadCifar(named, 'cifar100')).classNames[99], 'f99');
+});
+
+s('binary: a truncated batch, a label byte out of range, a missing batch, an empty batch, bad names files', async () => {
+  const c = cifar10Files();
+  const cut = { ...c.files, 'data_batch_2.bin': c.files['data_batch_2.bin']!.subarray(0, 3 * 3073 - 5) };
+  await rejectsWith(() => loadCifar(writeTree('cut', cut), 'cifar10'),
+    join(dir, 'cut', 'data_batch_2.bin'), '9214 bytes is not a whole number of 3073-byte records', '2 records and 3068 bytes left over');
+  await rejectsWith(() => loadCifar(writeTar('cut.tar.gz', 'cifar-10-batches-bin', cut), 'cifar10'),
+    'cut.tar.gz:cifar-10-batches-bin/data_batch_2.bin', 'not a whole number');
+  const bad = batch([[1], [10]], 5).bytes;
+  await rejectsWith(() => loadCifar(writeTree('badlabel', { ...c.files, 'test_batch.bin': bad }), 'cifar10'),
+    'test_batch.bin', 'record 1', 'label byte 10 is out of range', 'expected 0..9');
+  const { ['data_batch_3.bin']: _, ...missing } = c.files;
+  await rejectsWith(() => loadCifar(writeTree('missing', missing), 'cifar10'), join(dir, 'missing'), 'missing data_batch_3.bin', 'cifar-10-binary.tar.gz');
+  await rejectsWith(() => loadCifar(writeTar('missing.tar.gz', 'x', missing), 'cifar10'), 'missing.tar.gz', 'missing data_batch_3.bin');
+  await rejectsWith(() => loadCifar(writeTree('empty', { ...c.files, 'data_batch_5.bin': new Uint8Array(0) }), 'cifar10'), 'data_batch_5.bin', 'empty file');
+  await rejectsWith(() => loadCifar(writeTree('meta', { ...c.files, 'batches.meta.txt': new TextEncoder().encode('a\nb\n') }), 'cifar10'),
+    'batches.meta.txt', '2 class names, expected 10');
+  // CIFAR-100: each label byte checked against its own range, whichever labels are used
+  const h = cifar100Files();
+  await rejectsWith(() => loadCifar(writeTree('fine', { ...h.files, 'train.bin': batch([[1, 2], [3, 100]], 1).bytes }), 'cifar100', { label: 'coarse' }),
+    'train.bin', 'record 1', 'fine label byte 100', 'expected 0..99');
+  await rejectsWith(() => loadCifar(writeTree('coarse', { ...h.files, 'test.bin': batch([[20, 2]], 1).bytes }), 'cifar100'),
+    'test.bin', 'record 0', 'coarse label byte 20', 'expected 0..19');
+  await rejectsWith(() => loadCifar(writeTree('c100cut', { ...h.files, 'train.bin': h.files['train.bin']!.subarray(0, 3074 + 10) }), 'cifar100'),
+    'train.bin', '3084 bytes is not a whole number of 3074-byte records', '1 records and 10 bytes left over');
+  // CIFAR-10 files read as CIFAR-100 (and the reverse): the expected files are missing
+  await rejectsWith(() => loadCifar(writeTree('c10as100', c.files), 'cifar100'), 'missing train.bin', 'cifar-100-binary.tar.gz');
+  await rejectsWith(() => loadCifar(join(dir, 'c10'), 'cifar10', { label: 'coarse' }), 'CIFAR-10 has no coarse labels');
+});
+
+s('binary archives: corrupt gzip, truncated tar, not an archive', async () => {
+  const c = cifar10Files();
+  const tgz = gzipSync(createTar(Object.entries(c.files).map(([f, data]) => ({ name: `cifar-10-batches-bin/${f}`, data }))));
+  writeFileSync(join(dir, 'cut-gzip.tar.gz'), tgz.subarray(0, tgz.length >> 1));
+  await rejectsWith(() => loadCifar(join(dir, 'cut-gzip.tar.gz'), 'cifar10'), 'cut-gzip.tar.gz', 'gzip data is corrupt or truncated');
+  const tar = createTar(Object.entries(c.files).map(([f, data]) => ({ name: `cifar-10-batches-bin/${f}`, data })));
+  writeFileSync(join(dir, 'cut.tar'), tar.subarray(0, 4000));
+  await rejectsWith(() => loadCifar(join(dir, 'cut.tar'), 'cifar10'), 'cut.tar', /truncated|missing/);
+  writeFileSync(join(dir, 'page.html'), '<html>not found</html>');
+  await rejectsWith(() => loadCifar(join(dir, 'page.html'), 'cifar10'), 'page.html', 'neither a .tar.gz', 'cifar-10-binary.tar.gz');
+  writeFileSync(join(dir, 'notar.gz'), gzipSync(new TextEncoder().encode('hello')));
+  await rejectsWith(() => loadCifar(join(dir, 'notar.gz'), 'cifar10'), 'notar.gz', 'not a tar archive');
+});
 
 // ---- the real CIFAR-10 subset --------------------------------------------------------------
 
