@@ -215,11 +215,8 @@ s('binary archives: corrupt gzip, truncated tar, not an archive', async () => {
 // ---- the real CIFAR-10 subset --------------------------------------------------------------
 
 let real: ImageDataset | null = null;
-let realMs = 0;
 s.before(async () => {
-  const t = performance.now();
   real = await loadCifar(defaultCifarSource('cifar10'), 'cifar10');
-  realMs = performance.now() - t;
 });
 
 s('reads the shared CIFAR-10 subset: 10,000 + 10,000 images, the ten classes, sane pixels', () => {
@@ -246,7 +243,6 @@ s('reads the shared CIFAR-10 subset: 10,000 + 10,000 images, the ten classes, sa
     }
   }
   assert.ok(Math.abs(means[0]! - 126) < 3 && Math.abs(means[1]! - 124) < 3 && Math.abs(means[2]! - 115) < 3, `channel means ${means}`);
-  console.log(`  [cifar] shared subset read in ${(realMs / 1000).toFixed(1)} s`);
 });
 
 s('the default CIFAR-100 source is an error saying what to download and which flag takes it', async () => {

@@ -69,18 +69,12 @@ export function decodeImage(bytes: Uint8Array, name: string): DecodedImage {
   try {
     if (format === 'jpeg') {
       // tolerantDecoding off: a truncated or corrupt JPEG throws instead of yielding gray pixels.
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, tolerantDecoding: false });
-      if (!(img.width > 0 && img.height > 0) || img.data.length !== img.width * img.height * 4) {
+      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false });
+      if (!(img.width > 0 && img.height > 0) || img.data.length !== img.width * img.height * 3) {
         throw new Error(`decoded to ${img.width}x${img.height} with ${img.data.length} bytes`);
       }
-      // jpeg-js always yields RGBA (gray JPEGs expanded to R = G = B); drop the constant alpha.
-      const n = img.width * img.height;
-      const rgb = new Uint8Array(n * 3);
-      for (let i = 0; i < n; i++) {
-        rgb[3 * i] = img.data[4 * i]!;
-        rgb[3 * i + 1] = img.data[4 * i + 1]!;
-        rgb[3 * i + 2] = img.data[4 * i + 2]!;
-      }
+      // jpeg-js yields RGB for every JPEG (gray ones expanded to R = G = B).
+      const rgb = img.data;
       return { width: img.width, height: img.height, channels: 3, data: rgb };
     }
     const png = decodePngFile(bytes);
