@@ -16,6 +16,7 @@ import { loadCifar, defaultCifarSource, CIFAR10_CLASSES, CIFAR100_COARSE_CLASSES
 import { assertClose, rng } from './helpers.js';
 import { rejectsWith } from './rejects.js';
 import { decodeImage, toRgb, toLuminance } from '../src/data/image-decode.js';
+import { findSharedData, sharedDataCandidates, sharedDataSearched } from '../src/data/shared-data.js';
 
 const s = suite('cifar');
 
@@ -244,6 +245,15 @@ s('reads the shared CIFAR-10 subset: 10,000 + 10,000 images, the ten classes, sa
     }
   }
   assert.ok(Math.abs(means[0]! - 126) < 3 && Math.abs(means[1]! - 124) < 3 && Math.abs(means[2]! - 115) < 3, `channel means ${means}`);
+});
+
+s('shared data are looked for beside this module and the current directory and every folder above', () => {
+  const found = defaultCifarSource('cifar10');
+  assert.ok(found.endsWith(join('shared', 'data', 'cifar10', 'cifar10-jpeg-subset.zip')), found);
+  const candidates = sharedDataCandidates('x.zip');
+  assert.ok(candidates.includes(join(dirname(process.cwd()), 'shared', 'data', 'x.zip')), 'the sibling of the current directory');
+  assert.is(findSharedData('no-such-data-set.zip'), null);
+  assert.ok(sharedDataSearched('a.zip').includes('shared/data/a.zip') && sharedDataSearched('a.zip').includes(process.cwd()));
 });
 
 s('the default CIFAR-100 source is an error saying what to download and which flag takes it', async () => {
