@@ -3,6 +3,17 @@
 import { engine } from './gpu/device.js';
 
 export type DType = 'f32' | 'i32';
+/** The dtypes a tensor can have; anything else is refused by name when a tensor is made. */
+export const DTYPES: readonly DType[] = ['f32', 'i32'];
+
+/** Throws unless `dtype` is one of DTYPES (a JavaScript caller can pass any string). */
+export function checkDType(what: string, dtype: unknown): DType {
+  if (!DTYPES.includes(dtype as DType)) {
+    throw new Error(`hypertape: ${what}: unsupported dtype ${JSON.stringify(dtype)}; ` +
+      `tensors hold ${DTYPES.join(' or ')} (f32 for values, i32 for labels and indices; there is no f64 on WebGPU).`);
+  }
+  return dtype as DType;
+}
 export type Shape = readonly number[];
 
 /** A GPU buffer shared by a tensor and its reshapes; returned to the pool when the last user lets go. */
@@ -244,6 +255,7 @@ function nest(flat: number[], shape: Shape): NestedArray {
 
 /** A new, uninitialised tensor (the caller fills it with a kernel). */
 export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
+  checkDType('empty', dtype);
   const bytes = sizeOf(shape) * 4;
   return new Tensor(new Storage(engine().acquireBuffer(bytes), bytes), shape, dtype);
 }
@@ -295,7 +307,7 @@ export function tensor(data: TensorLike, shape?: Shape, dtype?: DType): Tensor {
     flat = Array.from(data as ArrayLike<number>);
     inferred = [flat.length];
   }
-  dtype ??= 'f32';
+  dtype = checkDType('tensor()', dtype ?? 'f32');
   const s = shape ?? inferred;
   if (sizeOf(s) !== flat.length) {
     throw new Error(`hypertape: tensor() got ${flat.length} values for shape ${shapeStr(s)} (${sizeOf(s)} needed)`);
