@@ -79,7 +79,7 @@ s('bad arguments and wrong return values are named', async () => {
   const lam = tensor([1, -1, 0.5]);
   // @ts-expect-error: options left out, as a JavaScript caller might
   await throwsWith(() => hypergradient(p, lam), ['options is undefined', "method: 'krmd'"]);
-  await throwsWith(() => hypergradient(p, lam, { method: 'bogus' as Method }), ['unknown method', '"bogus"', 'krmd']);
+  await throwsWith(() => hypergradient(p, lam, { method: 'bogus' as Method }), ['unknown method', "'bogus'", 'krmd']);
   await throwsWith(() => hypergradient({ ...p, step: undefined as never }, lam, { method: 'rmd' }), ['problem.step must be a function', 'undefined']);
   await throwsWith(() => hypergradient(p, 3 as never, { method: 'rmd' }), ['lambda is a number (3)']);
   await throwsWith(() => hypergradient(p, { a: lam, b: 'x' } as never, { method: 'rmd' }), ['lambda holds a string (x) at .b']);

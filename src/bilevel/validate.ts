@@ -71,7 +71,7 @@ export function validate<S extends Tree, L extends Tree>(problem: BilevelProblem
   if (problem.inner !== undefined && typeof problem.inner !== 'function') {
     throw new Error(`hypertape: problem.inner must be a function g(w, lambda) (the inner loss) or left out; got ${kindOf(problem.inner)}.`);
   }
-  if (!METHODS.includes(opts.method)) throw new Error(`hypertape: unknown method ${JSON.stringify(opts.method)}; use one of ${METHODS.join(', ')}`);
+  if (!METHODS.includes(opts.method)) throw new Error(`hypertape: unknown method '${String(opts.method)}'; use one of ${METHODS.join(', ')}`);
   const K = opts.K;
   if (opts.method === 'krmd' && K === undefined) throw new Error('hypertape: krmd needs K, the number of steps to back-propagate (1 <= K <= T)');
   if (K !== undefined && (opts.method === 'krmd' || opts.method === 'checkpoint') && (!Number.isInteger(K) || K < 1 || K > T)) {

@@ -94,7 +94,9 @@ export class Engine {
   private dispatches = 0;
   private readbacks = 0;
   private lostReason: string | null = null;
+  private destroyed = false;
   private firstError: string | null = null;
+  private errorsSeen = 0;
 
   constructor(device: GPUDevice, adapter: AdapterReport, opts: { poolCapBytes?: number } = {}) {
     this.device = device;
@@ -106,12 +108,17 @@ export class Engine {
     });
     device.addEventListener?.('uncapturederror', (ev: Event) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
-      this.firstError ??= err?.message ?? String(err);
+      const message = err?.message ?? String(err);
+      // "X is invalid due to a previous error" follows an error already reported: the same
+      // failure, which must not be blamed on the next operation.
+      if (this.errorsSeen++ > 0 && /invalid due to a previous error/.test(message)) return;
+      this.firstError ??= message;
     });
   }
 
   /** Throws if the device is gone or an earlier command failed validation; never hangs. */
   check(): void {
+    if (this.destroyed) throw new Error('hypertape: this engine was replaced by a later init(); use the new one (engine()).');
     if (this.lostReason !== null) throw new DeviceLostError(this.lostReason);
     if (this.firstError !== null) {
       const msg = this.firstError;
@@ -124,6 +131,18 @@ export class Engine {
     return this.lostReason !== null;
   }
 
+  /** False once the device is lost or this engine was destroyed (replaced by a later init()). */
+  get usable(): boolean {
+    return this.lostReason === null && !this.destroyed;
+  }
+
+  /** Why this engine cannot be used (its device lost, or itself replaced), or null while it can. */
+  get lostMessage(): string | null {
+    if (this.destroyed) return 'its GPU device was replaced by a later init()';
+    if (this.lostReason !== null) return `its GPU device was lost (${this.lostReason}); call init() again for a new one`;
+    return null;
+  }
+
   // ---- buffers -------------------------------------------------------------------------------
 
   /**
@@ -132,7 +151,13 @@ export class Engine {
    */
   acquireBuffer(bytes: number, opts: { internal?: boolean } = {}): GPUBuffer {
     this.check();
-    const size = sizeClass(Math.max(bytes, 4));
+    const limit = this.maxBindingBytes;
+    if (bytes > limit) {
+      throw new Error(`hypertape: a buffer of ${bytes.toLocaleString('en-US')} bytes is over this device's limit of ` +
+        `${limit.toLocaleString('en-US')} bytes for a buffer a kernel can use (maxStorageBufferBindingSize); split the work into smaller tensors.`);
+    }
+    // Size classes round up by < 25%; never past what a kernel can bind.
+    const size = Math.min(sizeClass(Math.max(bytes, 4)), limit);
     const list = this.free.get(size);
     let buf = list?.pop();
     if (buf) this.pooledBytes -= size;
@@ -178,6 +203,12 @@ export class Engine {
   upload(buf: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
     this.check();
     this.device.queue.writeBuffer(buf, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** The largest buffer a kernel can bind (a multiple of 4): the most bytes one tensor may have. */
+  get maxBindingBytes(): number {
+    const l = this.device.limits;
+    return Math.floor(Math.min(l.maxStorageBufferBindingSize, l.maxBufferSize) / 4) * 4;
   }
 
   // ---- memory counters ---------------------------------------------------------------------
@@ -250,7 +281,21 @@ export class Engine {
    */
   dispatch(kernel: Kernel, buffers: GPUBuffer[], params: ArrayBuffer, workgroups: [number, number?, number?]): void {
     this.check();
+    // Limits are checked before anything is encoded: a command the device rejects would make
+    // the whole open command buffer invalid, and with it the next operations.
     if (params.byteLength > UNIFORM_BLOCK) throw new Error(`hypertape: kernel params of ${params.byteLength} bytes exceed ${UNIFORM_BLOCK}`);
+    const maxGroups = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (workgroups.some((g) => g !== undefined && (!Number.isInteger(g) || g < 0 || g > maxGroups))) {
+      throw new Error(`hypertape: a kernel would need a grid of [${workgroups.join(', ')}] workgroups, over this device's limit of ` +
+        `${maxGroups.toLocaleString('en-US')} per dimension (maxComputeWorkgroupsPerDimension); split the work into smaller tensors.`);
+    }
+    const maxBinding = this.device.limits.maxStorageBufferBindingSize;
+    for (const b of buffers) {
+      if (b.size > maxBinding) {
+        throw new Error(`hypertape: a kernel would bind a buffer of ${b.size.toLocaleString('en-US')} bytes, over this device's limit of ` +
+          `${maxBinding.toLocaleString('en-US')} (maxStorageBufferBindingSize); split the work into smaller tensors.`);
+      }
+    }
     if (this.uniformOffset + UNIFORM_BLOCK > UNIFORM_RING_BYTES) this.flush();
     const pipeline = this.pipeline(kernel, buffers.length);
     const offset = this.uniformOffset;
@@ -353,6 +398,8 @@ export class Engine {
   }
 
   destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
     this.trimPool();
     for (const b of this.stagingFree) b.destroy();
     this.stagingFree = [];

@@ -1,0 +1,59 @@
+// A tensor of a replaced or lost device (issue 13, item 7): used, it throws an error that says
+// so; disposed, nothing happens; and init() gives a working device again in the same process.
+// Each scenario runs in its own child process (test/device-child.mjs): the defect killed Node.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const s = suite('device');
+
+interface Step {
+  name: string;
+  ok: boolean;
+  value?: unknown;
+  message?: string;
+}
+
+function runChild(scenario: string, timeoutMs = 120_000): Promise<Record<string, Step>> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [resolve('test/device-child.mjs'), scenario], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`the '${scenario}' child hung (${timeoutMs} ms); stderr:\n${err}`));
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) return fail(new Error(`the '${scenario}' child died with ${code ?? signal}; stderr:\n${err}\nstdout:\n${out}`));
+      const report = JSON.parse(out.trim().split('\n').pop()!) as { steps: Step[] };
+      done(Object.fromEntries(report.steps.map((st) => [st.name, st])));
+    });
+  });
+}
+
+for (const scenario of ['replaced', 'lost'] as const) {
+  s(`a tensor of a ${scenario} device: clear error on use, no-op on dispose, the new device works`, async () => {
+    const r = await runChild(scenario);
+    if (scenario === 'lost') {
+      assert.is(r['op on the lost device']!.ok, false);
+      assert.match(r['op on the lost device']!.message!, /device was lost/);
+    }
+    assert.ok(r['dispose old']!.ok, 'disposing a tensor of the old device is a no-op');
+    assert.equal(r['new op after dispose']!.value, [2, 3]);
+    for (const use of ['use old view', 'read old view']) {
+      assert.is(r[use]!.ok, false, `${use} must throw`);
+      assert.match(r[use]!.message!, scenario === 'lost' ? /cannot be used: its GPU device was lost/ : /cannot be used: its GPU device was replaced by a later init\(\)/);
+      assert.match(r[use]!.message!, /make it again after init\(\)/);
+    }
+    assert.ok(r['dispose old view']!.ok);
+    assert.is(r['old disposed after']!.value, true);
+    assert.is(r['new work']!.value, 200);
+    assert.is(r['memory']!.value, 1, 'only the new device\'s accumulator is live');
+  });
+}
+
+s.run();
