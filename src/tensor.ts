@@ -134,6 +134,11 @@ export class Tensor {
   readonly size: number;
   /** An optional label used in error messages. */
   name?: string;
+  /**
+   * @internal The smallest and largest value, when known on the CPU without a readback (i32
+   * tensors made from CPU data or by arange): gather and oneHot check indices against it at once.
+   */
+  knownRange?: readonly [number, number];
   private _storage: Storage | null;
   private readonly shared: Shared;
 
@@ -191,7 +196,9 @@ export class Tensor {
    * collected by tidy() unless `tracked`. Tapes use it to keep what a backward pass needs alive.
    */
   ref(tracked = false): Tensor {
-    return new Tensor(this.storage.retain(), this.shape, this.dtype, { untracked: !tracked, id: this.id, shared: this.shared });
+    const handle = new Tensor(this.storage.retain(), this.shape, this.dtype, { untracked: !tracked, id: this.id, shared: this.shared });
+    handle.knownRange = this.knownRange;
+    return handle;
   }
 
   /**
@@ -199,7 +206,9 @@ export class Tensor {
    * about (ops use it to build their outputs). Use `reshape` in user code.
    */
   untracedView(shape: Shape): Tensor {
-    return new Tensor(this.storage.retain(), shape, this.dtype);
+    const view = new Tensor(this.storage.retain(), shape, this.dtype);
+    view.knownRange = this.knownRange;
+    return view;
   }
 
   dispose(): void {
@@ -348,5 +357,13 @@ export function tensor(data: TensorLike, shape?: Shape, dtype?: DType): Tensor {
   }
   const t = empty(s, dtype);
   if (typed.byteLength > 0) engine().upload(t.buffer, typed);
+  if (dtype === 'i32' && typed.length > 0) {
+    let [lo, hi] = [typed[0]!, typed[0]!];
+    for (const v of typed) {
+      if (v < lo) lo = v;
+      else if (v > hi) hi = v;
+    }
+    t.knownRange = [lo, hi];
+  }
   return t;
 }

@@ -206,6 +206,7 @@ export function elementwise(opts: {
   for (const o of inputs) void o.tensor.storage; // as checkInputs, without an array per call
   const n = sizeOf(shape);
   const outT = opts.out?.tensor ?? empty(shape, opts.outDtype ?? 'f32');
+  outT.knownRange = undefined; // written on the GPU: no longer known on the CPU
   if (n === 0) return outT;
   const contig = contiguousStrides(shape);
   const operands: Operand[] = [opts.out ?? { tensor: outT }, ...inputs];
@@ -546,7 +547,10 @@ export function gatherLaunch(x: Tensor, idx: Tensor, A: number, X: number, B: nu
   const out = empty(outShape, x.dtype);
   const J = idx.size;
   if (out.size === 0) return out;
-  engine().dispatch(memoKernel(`gather|${x.dtype}`, () => kernel(gatherSrc, { WG, T: x.dtype })), [out.buffer, x.buffer, idx.buffer], new Uint32Array([A, X, B, J]).buffer, cappedGrid(A * J * B));
+  const e = engine();
+  // Bindings: the output and the engine's index-error block (both written), then x and idx.
+  e.dispatch(memoKernel(`gather|${x.dtype}`, () => ({ ...kernel(gatherSrc, { WG, T: x.dtype }), writable: 2 })),
+    [out.buffer, e.indexErrorBuffer(), x.buffer, idx.buffer], new Uint32Array([A, X, B, J]).buffer, cappedGrid(A * J * B));
   return out;
 }
 
@@ -554,6 +558,8 @@ export function oneHotLaunch(idx: Tensor, depth: number): Tensor {
   checkInputs(idx);
   const out = empty([...idx.shape, depth]);
   if (out.size === 0) return out;
-  engine().dispatch(memoKernel('oneHot', () => kernel(oneHotSrc, { WG })), [out.buffer, idx.buffer], new Uint32Array([idx.size, depth, 0, 0]).buffer, cappedGrid(out.size));
+  const e = engine();
+  e.dispatch(memoKernel('oneHot', () => ({ ...kernel(oneHotSrc, { WG }), writable: 2 })),
+    [out.buffer, e.indexErrorBuffer(), idx.buffer], new Uint32Array([idx.size, depth, 0, 0]).buffer, cappedGrid(out.size));
   return out;
 }
