@@ -5,6 +5,7 @@
 //   fmd         forward mode, Z_{t+1} = Z_t A_{t+1} + B_{t+1} (eq. 7), N directions in chunks
 //   cg/neumann  implicit differentiation at w_T (eq. 11), K iterations / K Neumann terms
 // Every method runs on the GPU with no readback inside its loops; one readback fetches f.
+// The math of each method: docs/methods.md section 1.
 import { Tensor, dispose, tensorsIn, tidy } from '../tensor.js';
 import { engine } from '../gpu/device.js';
 import { Tape } from '../autodiff/tape.js';

@@ -368,7 +368,7 @@ function shuffleWidth(): number {
 }
 
 /**
- * Which kernel a shape gets on this adapter (measured with `npm run bench`; design.md section 4).
+ * Which kernel a shape gets on this adapter (measured with `npm run bench`; docs/methods.md section 3).
  * CPU adapters: 'rows' when C has at most 16 columns or rows and subgroups can share B's values,
  * else 'blocked'. GPUs: 'splitk' for the memory-bound few-column shapes with rows of A contiguous,
  * else 'tiled'.
