@@ -13,7 +13,7 @@ function shapesOf(leaves: Tensor[]): string {
 }
 
 /** What a value is, for messages: `a number (3)`, `undefined`, `an object with keys a, b`. */
-export function kindOf(v: unknown): string {
+function kindOf(v: unknown): string {
   if (v === undefined || v === null) return String(v);
   if (v instanceof Tensor) return `the tensor ${v.describe()}`;
   if (Array.isArray(v)) return `an array of length ${v.length}`;

@@ -62,7 +62,7 @@ export interface Kernel {
   writable?: number;
 }
 
-/** What an index-checking kernel writes to the engine's index-error block (four u32). */
+/** The ops whose kernels check indices, in the order of the op code (1, 2, ...) they record in the index-error block. */
 export const INDEX_ERROR_OPS = ['gather', 'oneHot'] as const;
 
 export class Engine {
