@@ -3,11 +3,11 @@
 // errors and our own lines still get through.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDawnFilter } from '../bin/dawn-stderr.js';
+import { runNode, type ChildResult } from './child.js';
 
 const s = suite('cli-output');
 
@@ -41,24 +41,9 @@ s("the filter drops Dawn's Warning/Info blocks, split anywhere, and keeps everyt
   assert.is(filtered(pieces), want);
 });
 
-/** Runs the real command (bin/hypertape.js) and collects its stderr. */
-function command(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['bin/hypertape.js', ...args], {
-      env: { ...process.env, HYPERTAPE_FILTER_DAWN: '1', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      fail(new Error(`the command hung; stderr so far:\n${stderr}`));
-    }, 120_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stderr });
-    });
-  });
+/** Runs the real command (bin/hypertape.js), forcing the Dawn filter as on a terminal. */
+function command(args: string[], env: Record<string, string> = {}): Promise<ChildResult> {
+  return runNode(['bin/hypertape.js', ...args], { env: { ...process.env, HYPERTAPE_FILTER_DAWN: '1', ...env } });
 }
 
 s('a file error prints the message only, and no Dawn warnings; --verbose and DEBUG add the stack', async () => {

@@ -3,8 +3,8 @@
 // Each scenario runs in its own child process (test/device-child.mjs): the defect killed Node.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { runNode, lastJsonLine } from './child.js';
 
 const s = suite('device');
 
@@ -15,24 +15,10 @@ interface Step {
   message?: string;
 }
 
-function runChild(scenario: string, timeoutMs = 120_000): Promise<Record<string, Step>> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [resolve('test/device-child.mjs'), scenario], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      fail(new Error(`the '${scenario}' child hung (${timeoutMs} ms); stderr:\n${err}`));
-    }, timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) return fail(new Error(`the '${scenario}' child died with ${code ?? signal}; stderr:\n${err}\nstdout:\n${out}`));
-      const report = JSON.parse(out.trim().split('\n').pop()!) as { steps: Step[] };
-      done(Object.fromEntries(report.steps.map((st) => [st.name, st])));
-    });
-  });
+async function runChild(scenario: string): Promise<Record<string, Step>> {
+  const what = `the '${scenario}' child`;
+  const report = lastJsonLine<{ steps: Step[] }>(await runNode([resolve('test/device-child.mjs'), scenario], { what }), what);
+  return Object.fromEntries(report.steps.map((st) => [st.name, st]));
 }
 
 for (const scenario of ['replaced', 'lost'] as const) {
