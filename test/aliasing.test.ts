@@ -4,7 +4,7 @@
 // hypergradient with { a: t, b: t } gives each hyperparameter its own partial derivative.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Tape, grad, vjp, tensor, sum, mul, add, square, dispose, memory, hypergradient, type BilevelProblem, type Tensor } from '../src/node.js';
+import { Tape, grad, vjp, tensor, zeros, sum, mul, add, sub, square, dispose, memory, hypergradient, gradientDescent, type BilevelProblem, type Tensor } from '../src/node.js';
 import { setup, values, assertClose } from './helpers.js';
 
 const s = suite('aliasing');
@@ -77,6 +77,17 @@ s('hypergradient with { a: t, b: t }: each leaf its own hyperparameter, every me
     dispose(r.grad);
   }
   assert.is(memory().liveBytes, live);
+  // Implicit differentiation too: g = 1/2 ||w - a b||^2 puts w* = a b, f = ||w||^2 + b, so at
+  // a = b = t = 3: df/da = 2 a b^2 = 54 and df/db = 2 a^2 b + 1 = 55.
+  const inner = (w: Tensor, l: { a: Tensor; b: Tensor }) => mul(sum(square(sub(w, mul(l.a, l.b)))), 0.5);
+  const implicitProblem: BilevelProblem<Tensor, { a: Tensor; b: Tensor }> = {
+    T: 60, gamma: 0.5, inner, init: () => zeros([1]), step: gradientDescent(inner, 0.5), outer: (w, l) => sum(add(square(w), l.b)),
+  };
+  for (const [method, K] of [['cg', 3], ['neumann', 40], ['rmd', undefined]] as const) {
+    const r = await hypergradient(implicitProblem, { a: t, b: t }, { method, K });
+    assertClose([...await values(r.grad.a), ...await values(r.grad.b)], [54, 55], { rtol: 1e-5 }, method);
+    dispose(r.grad);
+  }
   t.dispose();
 });
 
