@@ -1,7 +1,7 @@
 // The engine's kernels against the issue's targets: matmul shapes from the hypercleaning model
 // and its gradient, square matmuls, elementwise and reduction bandwidth, and the fixed cost of a
 // small dispatch, with a plain buffer copy on the same adapter as the yardstick.
-import { add, exp, matmul, matmulVariant, matmulVariants, forceMatmulVariant, randomNormal, sum, tensor, sync, dispose, type Tensor } from '../src/node.js';
+import { add, arange, exp, gather, matmul, matmulVariant, matmulVariants, forceMatmulVariant, oneHot, randomNormal, sum, tensor, sync, dispose, type Tensor } from '../src/node.js';
 import { copier, copyGBps, spread, time, type BenchRow, type BenchSection, type Timing } from './util.js';
 
 interface MatmulCase {
@@ -88,10 +88,15 @@ async function bandwidthRows(): Promise<BenchRow[]> {
     const x = randomNormal([n], { seed: 3 });
     const y = randomNormal([n], { seed: 4 });
     const copy = copier(4 * n);
+    // gather and oneHot check every index on the GPU (the out-of-range report of issue 13).
+    const idx = arange(n - 1, -1, -1, 'i32');
+    const labels = tensor(Int32Array.from({ length: n / 16 }, (_, i) => i % 16));
     const ops: [string, () => unknown, number, string][] = [
       ['add', () => add(x, y), 12 * n, '2 reads + 1 write'],
       ['exp', () => exp(x), 8 * n, '1 read + 1 write'],
       ['sum', () => sum(x), 4 * n, 'reads only'],
+      ['gather', () => gather(x, idx), 12 * n, 'index + value read, 1 write; indices checked'],
+      ['oneHot (depth 16)', () => oneHot(labels, 16), 4 * n + n / 4, 'n/16 labels read, n written; labels checked'],
     ];
     const opts = { inner: n < 4e6 ? 8 : 1, reps: 11 };
     const ts: Timing[] = [];
@@ -110,7 +115,7 @@ async function bandwidthRows(): Promise<BenchRow[]> {
       rows.push(row);
     });
     copy.free();
-    dispose([x, y]);
+    dispose([x, y, idx, labels]);
   }
   return rows;
 }

@@ -1,7 +1,7 @@
 // C[b] = op(A)[b] @ op(B)[b], register-blocked: each invocation computes a {{RM}}x{{RN}} block of C
 // in registers and uses no workgroup memory. On CPU implementations (lavapipe) this measured 2x
 // faster with 8x8 blocks than with 4x4 (each load feeds more multiply-adds), and far faster than
-// workgroup-memory tiles (design.md section 4). A and B are addressed through strides, so
+// workgroup-memory tiles (docs/methods.md section 3). A and B are addressed through strides, so
 // transposed and broadcast (batch stride 0) operands need no copy; B is read as vec4 when its
 // rows are contiguous and 16-byte aligned (B is then read as vec4<f32>).
 {{MATMUL_PARAMS}}

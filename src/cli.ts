@@ -75,7 +75,10 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`hypertape: ${e.message}\nRun '${pointer}' for the options.\n`);
       process.exit(2);
     }
-    process.stderr.write(`hypertape: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    // The message only; the stack with --verbose or DEBUG=hypertape.
+    const verbose = process.argv.includes('--verbose') || /(^|[\s,])(hypertape|\*)([\s,:]|$)/.test(process.env.DEBUG ?? '');
+    const message = e instanceof Error ? (verbose ? (e.stack ?? e.message) : e.message) : String(e);
+    process.stderr.write(`${message.startsWith('hypertape:') ? '' : 'hypertape: '}${message}\n`);
     process.exit(1);
   },
 );

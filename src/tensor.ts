@@ -1,22 +1,48 @@
 // The Tensor type: a shape, a dtype and a reference-counted GPU buffer. Contiguous, row-major.
 // Data leaves the GPU only through the async `data()`, `array()` and `item()`.
-import { engine } from './gpu/device.js';
+import { currentEngine, engine } from './gpu/device.js';
+import type { Engine } from './gpu/engine.js';
 
 export type DType = 'f32' | 'i32';
+/** The dtypes a tensor can have; anything else is refused by name when a tensor is made. */
+export const DTYPES: readonly DType[] = ['f32', 'i32'];
+
+/** Throws unless `dtype` is one of DTYPES (a JavaScript caller can pass any string). */
+export function checkDType(what: string, dtype: unknown): DType {
+  if (!DTYPES.includes(dtype as DType)) {
+    throw new Error(`hypertape: ${what}: unsupported dtype ${JSON.stringify(dtype)}; ` +
+      `tensors hold ${DTYPES.join(' or ')} (f32 for values, i32 for labels and indices; there is no f64 on WebGPU).`);
+  }
+  return dtype as DType;
+}
 export type Shape = readonly number[];
 
-/** A GPU buffer shared by a tensor and its reshapes; returned to the pool when the last user lets go. */
+/**
+ * A GPU buffer shared by a tensor and its reshapes; returned to the pool of the engine that made
+ * it when the last user lets go. A buffer never moves to another device: once its engine is
+ * replaced by a later init() or its device is lost, releasing it does nothing (the device
+ * freed it).
+ */
 export class Storage {
   refs = 1;
-  /** `internal`: an engine-owned buffer (cached constants) that memory() does not count. */
-  constructor(readonly buffer: GPUBuffer, readonly bytes: number, readonly internal = false) {}
+  /**
+   * `internal`: an engine-owned buffer (cached constants) that memory() does not count.
+   * `owner`: the engine whose device holds the buffer (default: the current one).
+   */
+  constructor(readonly buffer: GPUBuffer, readonly bytes: number, readonly internal = false, readonly owner: Engine = engine()) {}
   retain(): this {
     this.refs++;
     return this;
   }
   release(): void {
-    if (--this.refs === 0) engine().releaseBuffer(this.buffer, { internal: this.internal });
+    if (--this.refs === 0 && this.owner.usable) this.owner.releaseBuffer(this.buffer, { internal: this.internal });
   }
+}
+
+/** Why a storage cannot be used now (its device was replaced or lost), or null if it can. */
+function staleReason(st: Storage): string | null {
+  if (st.owner.usable && st.owner === currentEngine()) return null;
+  return st.owner.lostMessage ?? 'its GPU device was replaced by a later init()';
 }
 
 /** State shared by every handle of one tensor value (see `Tensor.ref`). */
@@ -108,6 +134,11 @@ export class Tensor {
   readonly size: number;
   /** An optional label used in error messages. */
   name?: string;
+  /**
+   * @internal The smallest and largest value, when known on the CPU without a readback (i32
+   * tensors made from CPU data or by arange): gather and oneHot check indices against it at once.
+   */
+  knownRange?: readonly [number, number];
   private _storage: Storage | null;
   private readonly shared: Shared;
 
@@ -133,13 +164,19 @@ export class Tensor {
     return this._storage === null;
   }
 
-  /** The GPU storage; throws if this tensor was disposed. */
+  /** The GPU storage; throws if this tensor was disposed or its device is gone. */
   get storage(): Storage {
-    if (!this._storage) {
+    const st = this._storage;
+    if (!st) {
       throw new Error(`hypertape: tensor ${this.describe()} was disposed and cannot be used again ` +
         `(keep it alive by returning it from tidy(), or keep(), or dispose it later).`);
     }
-    return this._storage;
+    if (st.owner !== currentEngine() || !st.owner.usable) {
+      throw new Error(`hypertape: tensor ${this.describe()} cannot be used: ${staleReason(st)}. ` +
+        'Tensors live on the device they were made on; make it again after init() (e.g. from values read with data() before). ' +
+        'dispose() on it is harmless.');
+    }
+    return st;
   }
 
   get buffer(): GPUBuffer {
@@ -159,7 +196,9 @@ export class Tensor {
    * collected by tidy() unless `tracked`. Tapes use it to keep what a backward pass needs alive.
    */
   ref(tracked = false): Tensor {
-    return new Tensor(this.storage.retain(), this.shape, this.dtype, { untracked: !tracked, id: this.id, shared: this.shared });
+    const handle = new Tensor(this.storage.retain(), this.shape, this.dtype, { untracked: !tracked, id: this.id, shared: this.shared });
+    handle.knownRange = this.knownRange;
+    return handle;
   }
 
   /**
@@ -167,7 +206,9 @@ export class Tensor {
    * about (ops use it to build their outputs). Use `reshape` in user code.
    */
   untracedView(shape: Shape): Tensor {
-    return new Tensor(this.storage.retain(), shape, this.dtype);
+    const view = new Tensor(this.storage.retain(), shape, this.dtype);
+    view.knownRange = this.knownRange;
+    return view;
   }
 
   dispose(): void {
@@ -209,7 +250,7 @@ export class Tensor {
     if (bytes === 0) return this.dtype === 'f32' ? new Float32Array(0) : new Int32Array(0);
     st.retain();
     try {
-      const raw = await engine().read(st.buffer, 0, bytes);
+      const raw = await st.owner.read(st.buffer, 0, bytes);
       return this.dtype === 'f32' ? new Float32Array(raw) : new Int32Array(raw);
     } finally {
       st.release();
@@ -244,8 +285,18 @@ function nest(flat: number[], shape: Shape): NestedArray {
 
 /** A new, uninitialised tensor (the caller fills it with a kernel). */
 export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
+  checkDType('empty', dtype);
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`hypertape: invalid shape ${shapeStr(shape)}: dims must be non-negative integers`);
+  }
   const bytes = sizeOf(shape) * 4;
-  return new Tensor(new Storage(engine().acquireBuffer(bytes), bytes), shape, dtype);
+  const e = engine();
+  if (bytes > e.maxBindingBytes) {
+    throw new Error(`hypertape: a ${dtype}${shapeStr(shape)} tensor needs ${bytes.toLocaleString('en-US')} bytes, more than this device allows ` +
+      `for one tensor (${e.maxBindingBytes.toLocaleString('en-US')} bytes = ${(e.maxBindingBytes / 4).toLocaleString('en-US')} values, maxStorageBufferBindingSize); ` +
+      'split it into smaller tensors (e.g. batches).');
+  }
+  return new Tensor(new Storage(e.acquireBuffer(bytes), bytes), shape, dtype);
 }
 
 export type TensorLike = number | NestedArray | ArrayLike<number> | Float32Array | Int32Array;
@@ -295,7 +346,7 @@ export function tensor(data: TensorLike, shape?: Shape, dtype?: DType): Tensor {
     flat = Array.from(data as ArrayLike<number>);
     inferred = [flat.length];
   }
-  dtype ??= 'f32';
+  dtype = checkDType('tensor()', dtype ?? 'f32');
   const s = shape ?? inferred;
   if (sizeOf(s) !== flat.length) {
     throw new Error(`hypertape: tensor() got ${flat.length} values for shape ${shapeStr(s)} (${sizeOf(s)} needed)`);
@@ -306,5 +357,13 @@ export function tensor(data: TensorLike, shape?: Shape, dtype?: DType): Tensor {
   }
   const t = empty(s, dtype);
   if (typed.byteLength > 0) engine().upload(t.buffer, typed);
+  if (dtype === 'i32' && typed.length > 0) {
+    let [lo, hi] = [typed[0]!, typed[0]!];
+    for (const v of typed) {
+      if (v < lo) lo = v;
+      else if (v > hi) hi = v;
+    }
+    t.knownRange = [lo, hi];
+  }
   return t;
 }

@@ -4,34 +4,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ht from '../src/node.js';
 import { tensor, type Tensor } from '../src/node.js';
-import { setup } from './helpers.js';
+import { setup, throwsWith } from './helpers.js';
 
 const s = suite('errors');
 s.before(setup);
-
-/** Asserts that fn throws (or rejects) within `ms` with a message containing every fragment. */
-async function throwsWith(fn: () => unknown, fragments: (string | RegExp)[], ms = 10000): Promise<string> {
-  let message: string | null = null;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms (a hang)`)), ms);
-  });
-  try {
-    await Promise.race([Promise.resolve().then(fn), timeout]);
-  } catch (e) {
-    if ((e as Error).message.startsWith('did not settle')) throw e;
-    assert.instance(e, Error, 'a non-Error was thrown');
-    message = (e as Error).message;
-  } finally {
-    clearTimeout(timer);
-  }
-  if (message === null) assert.unreachable(`expected an error mentioning ${fragments.join(', ')}`);
-  for (const f of fragments) {
-    const ok = typeof f === 'string' ? message!.includes(f) : f.test(message!);
-    assert.ok(ok, `error message lacks ${f}: "${message}"`);
-  }
-  return message!;
-}
 
 /** After an error the engine must still compute correctly. */
 async function stillWorks(): Promise<void> {

@@ -4,10 +4,10 @@
 // destroys its device to check that the next operation throws, and exits by itself.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { matmulVariants } from '../src/ops/launch.js';
+import { runNode, lastJsonLine } from './child.js';
 
 const s = suite('fallback');
 
@@ -18,34 +18,15 @@ interface ChildReport {
 }
 
 /** Runs the child script with `backend` (null: the default choice) and parses its JSON line. */
-function runChild(backend: string | null, timeoutMs = 180_000): Promise<ChildReport> {
+async function runChild(backend: string | null, timeoutMs = 180_000): Promise<ChildReport> {
   const script = resolve('test/fallback-child.mjs');
   if (!existsSync(resolve('dist/node.js'))) throw new Error('dist/node.js is missing: run `node scripts/build.mjs` (npm test does)');
   const env = { ...process.env };
   if (backend) env.HYPERTAPE_BACKEND = backend;
   else delete env.HYPERTAPE_BACKEND;
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    // The child must exit by itself: an engine that keeps Node alive ends here as a failure.
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      fail(new Error(`the ${backend ?? 'default'} child did not exit within ${timeoutMs} ms; stderr:\n${err}`));
-    }, timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) return fail(new Error(`the ${backend ?? 'default'} child exited with ${code ?? signal}; stderr:\n${err}\nstdout:\n${out}`));
-      const line = out.trim().split('\n').pop() ?? '';
-      try {
-        done(JSON.parse(line) as ChildReport);
-      } catch {
-        fail(new Error(`the child printed no JSON report:\n${out}\n${err}`));
-      }
-    });
-  });
+  // The child must exit by itself: an engine that keeps Node alive ends as a timeout.
+  const what = `the ${backend ?? 'default'} child`;
+  return lastJsonLine<ChildReport>(await runNode([script], { env, timeoutMs, what }), what);
 }
 
 function assertReport(r: ChildReport): void {

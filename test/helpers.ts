@@ -1,5 +1,6 @@
 // Shared test helpers: one engine for the whole suite, a seeded CPU PRNG for inputs, and
 // closeness checks with stated tolerances.
+import * as assert from 'uvu/assert';
 import { init, type Tensor } from '../src/node.js';
 import { mulberry32 } from '../src/data/random.js';
 
@@ -52,4 +53,28 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 
 export async function values(t: Tensor): Promise<number[]> {
   return Array.from(await t.data());
+}
+
+/** Asserts that fn throws (or rejects) within `ms` with a message containing every fragment. */
+export async function throwsWith(fn: () => unknown, fragments: (string | RegExp)[], ms = 10000): Promise<string> {
+  let message: string | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms (a hang)`)), ms);
+  });
+  try {
+    await Promise.race([Promise.resolve().then(fn), timeout]);
+  } catch (e) {
+    if ((e as Error).message.startsWith('did not settle')) throw e;
+    assert.instance(e, Error, 'a non-Error was thrown');
+    message = (e as Error).message;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (message === null) assert.unreachable(`expected an error mentioning ${fragments.join(', ')}`);
+  for (const f of fragments) {
+    const ok = typeof f === 'string' ? message!.includes(f) : f.test(message!);
+    assert.ok(ok, `error message lacks ${f}: "${message}"`);
+  }
+  return message!;
 }

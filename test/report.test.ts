@@ -97,7 +97,7 @@ const demo = defineExperiment({
 s('parses options: defaults, --quick values, both flag forms, negated booleans', () => {
   const d = parseOptions(demo, []);
   assert.equal(d.options, { steps: 100, K: [1, 5], rate: 0.1, start: [0, 0], mode: 'a', plot: true });
-  assert.equal(d.common, { out: 'results/<experiment>/<timestamp>', seed: 0, quick: false, backend: 'auto', help: false });
+  assert.equal(d.common, { out: 'results/<experiment>/<timestamp>', seed: 0, quick: false, backend: 'auto', verbose: false, help: false });
   const q = parseOptions(demo, ['--quick', '--K=2,3', '--start', '-1,0.5', '--no-plot', '--mode', 'b', '--seed', '7', '--k', '4']);
   assert.equal(q.options, { steps: 10, K: [4], rate: 0.1, start: [-1, 0.5], mode: 'b', plot: false });
   assert.is(q.common.seed, 7);

@@ -1,5 +1,5 @@
 // `hypertape toy` end to end with a tiny profile: the files it writes, and every number of
-// results.json held to the closed forms of design.md section 3 (computed here in float64).
+// results.json held to the closed forms of docs/methods.md section 2 (computed here in float64).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';

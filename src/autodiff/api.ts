@@ -50,7 +50,15 @@ export function valueAndGrad<A extends any[], O extends GradOptions | undefined 
   opts?: O,
 ): (...args: A) => { value: Tensor; grads: Grads<A, O> } {
   const argnums = opts?.argnums ?? 0;
-  return (...args: A) => {
+  return (...given: A) => {
+    const nums = Array.isArray(argnums) ? argnums : [argnums];
+    for (const i of nums) {
+      if (!Number.isInteger(i) || i < 0 || i >= given.length) {
+        throw new Error(`hypertape: grad: argnums ${JSON.stringify(argnums)} names argument ${i}, but the function was called with ${given.length} argument(s)`);
+      }
+    }
+    // One tensor passed in several places: each differentiated place is an input of its own.
+    const { args, aliases } = separateSlots(given, new Set(nums));
     const wrt = selectArgs(args, argnums);
     const leaves = tensorsIn(wrt);
     if (leaves.length === 0) throw new Error('hypertape: grad: the differentiated arguments contain no tensors');
@@ -58,16 +66,57 @@ export function valueAndGrad<A extends any[], O extends GradOptions | undefined 
       if (l.dtype !== 'f32') throw new Error(`hypertape: grad: cannot differentiate with respect to ${l.describe()} (only f32 tensors)`);
     }
     const tape = new Tape({ name: 'grad tape' });
+    let value: Tensor | undefined;
     try {
       tape.watch(...leaves);
       // f's intermediates are internal: tidy frees them (a tape that needs them holds its own refs).
-      const value = checkScalar('grad', tape.run(() => tidy(() => f(...args))));
+      value = checkScalar('grad', tape.run(() => tidy(() => f(...(args as A)))));
       const gs = tape.isTracked(value) ? tape.gradient(value, leaves) : leaves.map((l) => zeros(l.shape));
       return { value, grads: mapStructure(wrt, (_, i) => gs[i]!) as Grads<A, O> };
     } finally {
       tape.dispose();
+      for (const a of aliases) if (a !== value) a.dispose();
     }
   };
+}
+
+// An identity op: a new value equal to its input, recorded on the tapes and forward levels that
+// track the input (so an outer tape or jvp still sees through it). jvp uses it for the dual
+// inputs and its tangent output; grad and vjp for tensors passed in several argument slots.
+const identityP: Primitive<null> = {
+  name: 'identity',
+  saves: { inputs: [], output: false },
+  vjp: (g) => [g],
+  jvp: ([dx]) => dx,
+};
+
+/** A new value (own id, same buffer) equal to `t`, connected to whatever tracks `t`. */
+function identity(t: Tensor): Tensor {
+  return record(identityP, [t], t.untracedView(t.shape), null);
+}
+
+/**
+ * JAX's rule for a tensor that appears in several argument places (f(x, x), or [x, x] inside
+ * one argument): each place is a separate input with its own partial derivative. Within the
+ * arguments listed in `differentiated`, every tensor that occurs more than once anywhere in
+ * `args` is replaced by a fresh identity alias, so a tape tells the places apart; places outside
+ * `differentiated` keep the original tensor and are constants. Returns the new arguments and the
+ * aliases made (the caller disposes them).
+ */
+export function separateSlots(args: readonly unknown[], differentiated: ReadonlySet<number>): { args: unknown[]; aliases: Tensor[] } {
+  const count = new Map<number, number>();
+  for (const t of tensorsIn(args)) count.set(t.id, (count.get(t.id) ?? 0) + 1);
+  const aliases: Tensor[] = [];
+  if (![...count.values()].some((n) => n > 1)) return { args: [...args], aliases };
+  const out = args.map((a, i) => (differentiated.has(i)
+    ? mapStructure(a, (t) => {
+        if (count.get(t.id)! < 2) return t;
+        const alias = identity(t);
+        aliases.push(alias);
+        return alias;
+      })
+    : a));
+  return { args: out, aliases };
 }
 
 /** grad(f)(...args): the gradient of scalar f with respect to args[argnums]. */
@@ -87,17 +136,24 @@ export function grad<A extends any[], O extends GradOptions | undefined = undefi
  */
 export function vjp<A extends any[]>(
   f: (...args: A) => Tensor,
-  ...primals: A
+  ...given: A
 ): { out: Tensor; pullback: (cotangent: Tensor, opts?: { retain?: boolean }) => A; dispose: () => void } {
+  // One tensor passed in several places: each place gets its own cotangent.
+  const { args, aliases } = separateSlots(given, new Set(given.keys()));
+  const primals = args as A;
   const leaves = tensorsIn(primals);
   const tape = new Tape({ name: 'vjp tape' });
   let out: Tensor;
+  const release = () => {
+    tape.dispose();
+    for (const a of aliases) if (a !== out) a.dispose();
+  };
   try {
     tape.watch(...leaves);
     out = tape.run(() => tidy(() => f(...primals)));
     if (!(out instanceof Tensor)) throw new Error('hypertape: vjp: the function must return a Tensor');
   } catch (e) {
-    tape.dispose();
+    release();
     throw e;
   }
   const pullback = (cotangent: Tensor, opts: { retain?: boolean } = {}): A => {
@@ -107,21 +163,11 @@ export function vjp<A extends any[]>(
         : leaves.map((l) => zeros(l.shape));
       return mapStructure(primals, (_, i) => gs[i]!);
     } finally {
-      if (!opts.retain) tape.dispose();
+      if (!opts.retain) release();
     }
   };
-  return { out, pullback, dispose: () => tape.dispose() };
+  return { out, pullback, dispose: release };
 }
-
-// An identity op, recorded where a jvp takes in its primals and gives out its tangent: the dual
-// inputs and the tangent output are new values, and this keeps them connected to whatever tapes
-// and outer jvp levels track the values they come from (reverse-over-forward, forward-over-forward).
-const dualP: Primitive<null> = {
-  name: 'identity',
-  saves: { inputs: [], output: false },
-  vjp: (g) => [g],
-  jvp: ([dx]) => dx,
-};
 
 function runForward<A extends any[]>(what: string, f: (...args: A) => Tensor, primals: A, tangents: unknown, batch: number[]): { out: Tensor; tangent: Tensor } {
   const ps = tensorsIn(primals);
@@ -130,7 +176,7 @@ function runForward<A extends any[]>(what: string, f: (...args: A) => Tensor, pr
   ps.forEach((p, i) => checkTangentShape(what, p, ts[i]!, batch));
   return withForwardLevel(batch, ({ level }) => {
     const duals = ps.map((p, i) => {
-      const d = record(dualP, [p], p.untracedView(p.shape), null);
+      const d = identity(p);
       d.setTangent(level, ts[i]!);
       return d;
     });
@@ -138,7 +184,7 @@ function runForward<A extends any[]>(what: string, f: (...args: A) => Tensor, pr
     const out = tidy(() => f(...args));
     if (!(out instanceof Tensor)) throw new Error(`hypertape: ${what}: the function must return a Tensor`);
     const t = out.takeTangent(level);
-    const tangent = t ? record(dualP, [t], t.untracedView(t.shape), null) : zeros([...batch, ...out.shape]);
+    const tangent = t ? identity(t) : zeros([...batch, ...out.shape]);
     t?.dispose();
     for (const d of duals) if (d !== out) d.dispose();
     return { out, tangent };

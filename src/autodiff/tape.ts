@@ -181,7 +181,7 @@ export class Tape {
 
   /**
    * Cotangents of `y` with respect to `sources` (any tensors this tape tracks, leaves or
-   * intermediate). With `steps`, only the last `steps` steps are walked, so a source produced
+   * intermediate). A tensor listed twice gets its full derivative in both places. With `steps`, only the last `steps` steps are walked, so a source produced
    * before them receives the cotangent at the boundary (alpha_{T-K} in eq. 8).
    */
   gradient(y: Tensor | readonly Tensor[], sources: readonly Tensor[], opts: BackwardOptions = {}): Tensor[] {
@@ -267,15 +267,10 @@ export class Tape {
     } finally {
       this.paused = false;
     }
+    // A source listed twice gets the full derivative in both places (each its own handle).
     const result = sources.map((s) => {
       const c = cot.get(s.id);
-      if (c) {
-        cot.delete(s.id);
-        const handle = c.ref(true);
-        c.dispose();
-        return handle;
-      }
-      return zeros(s.shape);
+      return c ? c.ref(true) : zeros(s.shape);
     });
     for (const c of cot.values()) c.dispose();
     return result;

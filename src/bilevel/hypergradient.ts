@@ -5,7 +5,8 @@
 //   fmd         forward mode, Z_{t+1} = Z_t A_{t+1} + B_{t+1} (eq. 7), N directions in chunks
 //   cg/neumann  implicit differentiation at w_T (eq. 11), K iterations / K Neumann terms
 // Every method runs on the GPU with no readback inside its loops; one readback fetches f.
-import { Tensor, dispose, tensorsIn, tidy, shapeStr } from '../tensor.js';
+// The math of each method: docs/methods.md section 1.
+import { Tensor, dispose, tensorsIn, tidy } from '../tensor.js';
 import { engine } from '../gpu/device.js';
 import { Tape } from '../autodiff/tape.js';
 import { hvp, jvpBatch } from '../autodiff/api.js';
@@ -15,6 +16,10 @@ import { concat, oneHot, reshape, slice, stack } from '../ops/shape.js';
 import { arange, zeros } from '../ops/create.js';
 import { flattenTree, type BilevelProblem, type Tree } from './problem.js';
 import { innerGradient } from './inner.js';
+import { checkedProblem, validate } from './validate.js';
+import { separateSlots } from '../autodiff/api.js';
+
+export { validate };
 
 export type Method = 'rmd' | 'krmd' | 'checkpoint' | 'fmd' | 'cg' | 'neumann';
 
@@ -51,45 +56,6 @@ export interface HypergradientResult<L extends Tree> {
   stats: HypergradientStats;
 }
 
-const METHODS: readonly Method[] = ['rmd', 'krmd', 'checkpoint', 'fmd', 'cg', 'neumann'];
-
-function shapesOf(leaves: Tensor[]): string {
-  return leaves.map((t) => shapeStr(t.shape)).join(', ');
-}
-
-/** Checks everything that can be checked before any GPU work. */
-export function validate<S extends Tree, L extends Tree>(problem: BilevelProblem<S, L>, lambda: L, opts: HypergradientOptions): void {
-  const { T } = problem;
-  if (!Number.isInteger(T) || T < 1) throw new Error(`hypertape: the horizon T must be an integer >= 1, got ${T}`);
-  if (!METHODS.includes(opts.method)) throw new Error(`hypertape: unknown method '${opts.method}'; use one of ${METHODS.join(', ')}`);
-  const K = opts.K;
-  if (opts.method === 'krmd' && K === undefined) throw new Error('hypertape: krmd needs K, the number of steps to back-propagate (1 <= K <= T)');
-  if (K !== undefined && (opts.method === 'krmd' || opts.method === 'checkpoint') && (!Number.isInteger(K) || K < 1 || K > T)) {
-    throw new Error(`hypertape: ${opts.method} needs 1 <= K <= T = ${T}, got K = ${K}`);
-  }
-  if ((opts.method === 'cg' || opts.method === 'neumann')) {
-    if (K === undefined || !Number.isInteger(K) || K < 1) throw new Error(`hypertape: ${opts.method} needs K >= 1 iterations, got ${K}`);
-    if (!problem.inner) throw new Error(`hypertape: ${opts.method} (implicit differentiation, eq. 11) needs problem.inner, the inner loss g(w, lambda)`);
-    if (opts.method === 'neumann' && !(opts.gamma ?? problem.gamma)) throw new Error('hypertape: neumann needs the inner step size gamma (options.gamma or problem.gamma)');
-  }
-  if (opts.every !== undefined && (!Number.isInteger(opts.every) || opts.every < 1)) throw new Error(`hypertape: checkpoint interval 'every' must be a positive integer, got ${opts.every}`);
-  if (opts.chunk !== undefined && (!Number.isInteger(opts.chunk) || opts.chunk < 1)) throw new Error(`hypertape: fmd chunk must be a positive integer, got ${opts.chunk}`);
-  const leaves = tensorsIn(lambda);
-  if (leaves.length === 0) throw new Error('hypertape: lambda holds no tensors');
-  for (const l of leaves) {
-    if (l.disposed) throw new Error(`hypertape: lambda contains a disposed tensor ${l.describe()}`);
-    if (l.dtype !== 'f32') throw new Error(`hypertape: hyperparameters must be f32 tensors, got ${l.describe()}`);
-  }
-  if (problem.lambdaShapes) {
-    const want = problem.lambdaShapes;
-    const ok = want.length === leaves.length && want.every((s, i) => s.length === leaves[i]!.rank && s.every((d, j) => d === leaves[i]!.shape[j]));
-    if (!ok) {
-      throw new Error(`hypertape: lambda does not match the problem: it holds tensors of shapes ${shapesOf(leaves)}, ` +
-        `the problem uses ${want.map(shapeStr).join(', ')}`);
-    }
-  }
-}
-
 /**
  * f and a finiteness probe of every gradient leaf (sum(x * 0) is NaN iff x holds NaN or inf),
  * fetched in one readback: the only one of a hypergradient call.
@@ -101,46 +67,81 @@ async function readValueAndCheck(f: Tensor, h: Tensor[]): Promise<{ value: numbe
   return { value: d[0]!, finite: Array.from(d).every(Number.isFinite) };
 }
 
+// Calls run one at a time: the call in flight, if any (see hypergradient()).
+let inFlight: Promise<unknown> | null = null;
+
 /**
  * Computes the hypergradient d_lambda f of `problem` at `lambda` by `options.method`.
- * The caller owns the returned gradient tensors.
+ * The caller owns the returned gradient tensors. A tensor that appears twice in lambda
+ * ({ a: t, b: t }) is two hyperparameters, each with its own partial derivative. Calls that
+ * overlap (several started before the first resolves, as with Promise.all) run one after the
+ * other, so that each call's `stats` count its own work only; a call with none in flight starts
+ * its GPU work before it returns its promise.
  */
-export async function hypergradient<S extends Tree, L extends Tree>(
+export function hypergradient<S extends Tree, L extends Tree>(
   problem: BilevelProblem<S, L>,
   lambda: L,
   options: HypergradientOptions,
 ): Promise<HypergradientResult<L>> {
-  validate(problem, lambda, options);
+  const start = () => computeHypergradient(problem, lambda, options);
+  const run = inFlight ? inFlight.then(start, start) : start();
+  const settled = run.then(() => undefined, () => undefined);
+  inFlight = settled;
+  void settled.then(() => {
+    if (inFlight === settled) inFlight = null;
+  });
+  return run;
+}
+
+async function computeHypergradient<S extends Tree, L extends Tree>(
+  problem: BilevelProblem<S, L>,
+  given: L,
+  options: HypergradientOptions,
+): Promise<HypergradientResult<L>> {
+  validate(problem, given, options);
+  const checked = checkedProblem(problem);
   const e = engine();
   const before = e.memory();
   e.resetPeak();
   const t0 = performance.now();
   const counter = { hvps: 0 };
+  // One tensor in several places of lambda: each place is a hyperparameter of its own.
+  const { args: [lambda], aliases } = separateSlots([given], new Set([0])) as { args: [L]; aliases: Tensor[] };
   const { leaves: lam, rebuild: asLambda } = flattenTree(lambda);
   let out: { f: Tensor; h: Tensor[] };
-  switch (options.method) {
-    case 'rmd':
-      out = reverse(problem, lam, asLambda, problem.T, problem.T, counter);
-      break;
-    case 'krmd':
-      out = reverse(problem, lam, asLambda, options.K!, options.K!, counter);
-      break;
-    case 'checkpoint': {
-      const K = options.K ?? problem.T;
-      const every = options.every ?? Math.max(1, Math.ceil(Math.sqrt(K)));
-      out = reverse(problem, lam, asLambda, K, every, counter);
-      break;
-    }
-    case 'fmd':
-      out = forwardMode(problem, lam, asLambda, options.chunk, counter);
-      break;
-    case 'cg':
-    case 'neumann':
-      out = implicit(problem, lam, asLambda, options, counter);
-      break;
+  try {
+    // tidy: on an error every tensor made inside is freed, so a throwing step leaks nothing.
+    out = tidy(() => {
+      switch (options.method) {
+        case 'rmd':
+          return reverse(checked, lam, asLambda, problem.T, problem.T, counter);
+        case 'krmd':
+          return reverse(checked, lam, asLambda, options.K!, options.K!, counter);
+        case 'checkpoint': {
+          const K = options.K ?? problem.T;
+          const every = options.every ?? Math.max(1, Math.ceil(Math.sqrt(K)));
+          return reverse(checked, lam, asLambda, K, every, counter);
+        }
+        case 'fmd':
+          return forwardMode(checked, lam, asLambda, options.chunk, counter);
+        case 'cg':
+        case 'neumann':
+          return implicit(checked, lam, asLambda, options, counter);
+      }
+    });
+  } finally {
+    dispose(aliases);
   }
-  const { value, finite } = await readValueAndCheck(out.f, out.h);
-  out.f.dispose();
+  let value: number;
+  let finite: boolean;
+  try {
+    ({ value, finite } = await readValueAndCheck(out.f, out.h));
+  } catch (err) {
+    dispose(out.h);
+    throw err;
+  } finally {
+    out.f.dispose();
+  }
   const mem = e.memory();
   const stats: HypergradientStats = {
     ms: performance.now() - t0,
@@ -152,10 +153,10 @@ export async function hypergradient<S extends Tree, L extends Tree>(
   };
   if (!finite) {
     dispose(out.h);
-    const where = await locateNonFinite(problem, lambda);
+    const where = await locateNonFinite(checked, given);
     throw new Error(`hypertape: the hypergradient (${options.method}) is not finite (f = ${value}): ${where}`);
   }
-  const grad = asLambda(out.h);
+  const grad = flattenTree(given).rebuild(out.h);
   return { value, grad, stats };
 }
 
@@ -194,12 +195,33 @@ function reverse<S extends Tree, L extends Tree>(
   const T = problem.T;
   const full = K === T; // walks back through Xi_0 too: h_{-1} (B_0 included)
   const start = T - K; // first iterate of the window
-  const lambda = asLambda(lam);
   // Forward: iterates before the window need no tape (eq. 8: they are never walked back).
   // Segment starts inside the window are kept as checkpoints.
   const segStarts: number[] = [];
   for (let s = start; s < T; s += every) segStarts.push(s);
   const checkpoints = new Map<number, S>();
+  try {
+    return reverseSegments(problem, lam, asLambda, full, segStarts, checkpoints, counter);
+  } finally {
+    // Normally empty by now; after an error it holds checkpoints that the caller's tidy() cannot
+    // free (holdTree's extra handles are untracked).
+    for (const c of checkpoints.values()) dispose(c);
+  }
+}
+
+/** The body of reverse(): fills `checkpoints` on the way forward and empties it on the way back. */
+function reverseSegments<S extends Tree, L extends Tree>(
+  problem: BilevelProblem<S, L>,
+  lam: Tensor[],
+  asLambda: (xs: readonly Tensor[]) => L,
+  full: boolean,
+  segStarts: number[],
+  checkpoints: Map<number, S>,
+  counter: { hvps: number },
+): { f: Tensor; h: Tensor[] } {
+  const T = problem.T;
+  const start = segStarts[0]!;
+  const lambda = asLambda(lam);
   if (!full || segStarts.length > 1) {
     const w0 = tidy(() => problem.init(lambda));
     const ws = runSteps(problem, w0, lambda, 0, start, false);

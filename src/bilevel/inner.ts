@@ -12,6 +12,22 @@ function resolve<L>(s: Scalar<L>, lambda: L): Tensor | number {
   return typeof s === 'number' ? s : s(lambda);
 }
 
+/** Throws unless `inner` is a function and `s` a finite number or a function of lambda. */
+function checkArgs(what: string, inner: unknown, scalars: Record<string, unknown>): void {
+  if (typeof inner !== 'function') {
+    throw new Error(`hypertape: ${what} needs the inner loss g(w, lambda) as a function (its first argument); got ${describeArg(inner)}.`);
+  }
+  for (const [name, s] of Object.entries(scalars)) {
+    if (!(typeof s === 'function' || (typeof s === 'number' && Number.isFinite(s)))) {
+      throw new Error(`hypertape: ${what}: ${name} must be a finite number or a function of lambda returning a tensor; got ${describeArg(s)}.`);
+    }
+  }
+}
+
+function describeArg(v: unknown): string {
+  return v === undefined || v === null ? String(v) : `a ${typeof v} (${String(v)})`;
+}
+
 function checkScalarLoss(g: Tensor): Tensor {
   if (!(g instanceof Tensor) || g.size !== 1) {
     throw new Error(`hypertape: the inner loss g(w, lambda) must return a scalar tensor, got ${g instanceof Tensor ? g.describe() : typeof g}`);
@@ -26,6 +42,7 @@ export function innerGradient<L extends Tree>(inner: (w: Tensor, lambda: L) => T
 
 /** Gradient descent: Xi(w, lambda) = w - gamma(lambda) grad_w g(w, lambda) (section 2.2). */
 export function gradientDescent<L extends Tree>(inner: (w: Tensor, lambda: L) => Tensor, stepSize: Scalar<L>) {
+  checkArgs('gradientDescent(inner, stepSize)', inner, { 'the step size': stepSize });
   const gradW = innerGradient(inner);
   return (w: Tensor, lambda: L, _t: number): Tensor => sub(w, mul(gradW(w, lambda), resolve(stepSize, lambda)));
 }
@@ -41,6 +58,10 @@ export type HeavyBallState = {
  * The state holds both w and the velocity v (the paper's footnote 2: other internal states).
  */
 export function heavyBall<L extends Tree>(inner: (w: Tensor, lambda: L) => Tensor, opts: { stepSize: Scalar<L>; momentum: Scalar<L> }) {
+  if (!opts || typeof opts !== 'object') {
+    throw new Error(`hypertape: heavyBall(inner, { stepSize, momentum }) needs its options object; got ${describeArg(opts)}.`);
+  }
+  checkArgs('heavyBall(inner, { stepSize, momentum })', inner, { stepSize: opts.stepSize, momentum: opts.momentum });
   const gradW = innerGradient(inner);
   return (state: HeavyBallState, lambda: L, _t: number): HeavyBallState => {
     const v = add(mul(state.v, resolve(opts.momentum, lambda)), gradW(state.w, lambda));

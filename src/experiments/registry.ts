@@ -6,6 +6,7 @@
 import type { AdapterReport } from '../gpu/engine.js';
 import type { Progress } from './progress.js';
 import type { Figure } from './report.js';
+import { MAX_SEED } from '../data/random.js';
 
 export type OptionType = 'int' | 'number' | 'string' | 'boolean' | 'ints' | 'numbers';
 
@@ -97,9 +98,10 @@ export function defineExperiment<const O extends OptionSpecs, R extends object =
 
 export const COMMON_OPTIONS = {
   out: { type: 'string', help: 'output folder', default: 'results/<experiment>/<timestamp>' },
-  seed: { type: 'int', help: 'seed of every random choice (data subsets, initialisations)', default: 0, min: 0 },
+  seed: { type: 'int', help: 'seed of every random choice (data subsets, initialisations)', default: 0, min: 0, max: MAX_SEED },
   quick: { type: 'boolean', help: 'a small profile that finishes in minutes on a software GPU (default: the paper\'s scale)', default: false },
   backend: { type: 'string', help: 'WebGPU backend under Node (also HYPERTAPE_BACKEND)', default: 'auto', choices: ['auto', 'vulkan', 'opengles'] },
+  verbose: { type: 'boolean', help: "on an error, print its stack trace (also DEBUG=hypertape); show Dawn's start-up messages", default: false },
   help: { type: 'boolean', help: 'show this help', default: false },
 } as const satisfies OptionSpecs;
 

@@ -53,7 +53,7 @@ export function toyProblem(settings: ToySettings = {}): BilevelProblem<Tensor, T
   };
 }
 
-// ---- closed forms (float64, on the CPU), design.md section 3 ---------------------------------
+// ---- closed forms (float64, on the CPU), docs/methods.md section 2 ---------------------------
 
 /** w_hat = C w_0 + (I - C) lambda with C = (I - gamma G)^T (diagonal). */
 export function toyWHat(lambda: readonly number[], s: ToySettings = {}): number[] {

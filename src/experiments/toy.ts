@@ -4,7 +4,7 @@
 //   Figure 3: optimizing f~ (grad_lambda f~ != 0) with K-RMD stops short of the optimum (Theorem 3.3).
 //   Figure 4: optimizing f with K-RMD converges exactly for every K (Theorem 3.4).
 // Every hypergradient comes from the engine (hypergradient(), method krmd); every one is also
-// compared with the closed form of design.md section 3, and the largest deviation is reported.
+// compared with the closed form of docs/methods.md section 2, and the largest deviation is reported.
 import { Tensor, tensor, tidy, dispose } from '../tensor.js';
 import { grad } from '../autodiff/api.js';
 import { mul, sub } from '../ops/elementwise.js';

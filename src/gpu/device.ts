@@ -26,6 +26,11 @@ export function engine(): Engine {
   return current;
 }
 
+/** The engine every op runs on, or null before init() (no throw; for checks). */
+export function currentEngine(): Engine | null {
+  return current;
+}
+
 export function hasEngine(): boolean {
   return current !== null && !current.isLost;
 }

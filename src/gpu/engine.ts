@@ -58,7 +58,12 @@ export interface Kernel {
   /** Cache key; usually the WGSL source itself. */
   key: string;
   code: string;
+  /** How many storage bindings, from binding 1 on, are read-write (default 1: the output). */
+  writable?: number;
 }
+
+/** The ops whose kernels check indices, in the order of the op code (1, 2, ...) they record in the index-error block. */
+export const INDEX_ERROR_OPS = ['gather', 'oneHot'] as const;
 
 export class Engine {
   readonly device: GPUDevice;
@@ -73,7 +78,14 @@ export class Engine {
 
   private pipelines = new Map<string, GPUComputePipeline>();
   /** Bind group layouts by number of storage buffers: the uniform block, then the buffers. */
-  private layouts: { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }[] = [];
+  private layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
+  /**
+   * Kernels that read indices (gather, one-hot) record the first out-of-range one here:
+   * [found (0/1), index (i32 bits), bound, op (1 + index in INDEX_ERROR_OPS)]. It is read with the
+   * next readback or sync, which then throws. Made on first use.
+   */
+  private indexErrors: GPUBuffer | null = null;
+  private indexChecksPending = false;
   private free = new Map<number, GPUBuffer[]>();
   private pendingFree: GPUBuffer[] = [];
   private pooledBytes = 0;
@@ -94,7 +106,9 @@ export class Engine {
   private dispatches = 0;
   private readbacks = 0;
   private lostReason: string | null = null;
+  private destroyed = false;
   private firstError: string | null = null;
+  private errorsSeen = 0;
 
   constructor(device: GPUDevice, adapter: AdapterReport, opts: { poolCapBytes?: number } = {}) {
     this.device = device;
@@ -106,12 +120,17 @@ export class Engine {
     });
     device.addEventListener?.('uncapturederror', (ev: Event) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
-      this.firstError ??= err?.message ?? String(err);
+      const message = err?.message ?? String(err);
+      // "X is invalid due to a previous error" follows an error already reported: the same
+      // failure, which must not be blamed on the next operation.
+      if (this.errorsSeen++ > 0 && /invalid due to a previous error/.test(message)) return;
+      this.firstError ??= message;
     });
   }
 
   /** Throws if the device is gone or an earlier command failed validation; never hangs. */
   check(): void {
+    if (this.destroyed) throw new Error('hypertape: this engine was replaced by a later init(); use the new one (engine()).');
     if (this.lostReason !== null) throw new DeviceLostError(this.lostReason);
     if (this.firstError !== null) {
       const msg = this.firstError;
@@ -124,6 +143,18 @@ export class Engine {
     return this.lostReason !== null;
   }
 
+  /** False once the device is lost or this engine was destroyed (replaced by a later init()). */
+  get usable(): boolean {
+    return this.lostReason === null && !this.destroyed;
+  }
+
+  /** Why this engine cannot be used (its device lost, or itself replaced), or null while it can. */
+  get lostMessage(): string | null {
+    if (this.destroyed) return 'its GPU device was replaced by a later init()';
+    if (this.lostReason !== null) return `its GPU device was lost (${this.lostReason}); call init() again for a new one`;
+    return null;
+  }
+
   // ---- buffers -------------------------------------------------------------------------------
 
   /**
@@ -132,7 +163,13 @@ export class Engine {
    */
   acquireBuffer(bytes: number, opts: { internal?: boolean } = {}): GPUBuffer {
     this.check();
-    const size = sizeClass(Math.max(bytes, 4));
+    const limit = this.maxBindingBytes;
+    if (bytes > limit) {
+      throw new Error(`hypertape: a buffer of ${bytes.toLocaleString('en-US')} bytes is over this device's limit of ` +
+        `${limit.toLocaleString('en-US')} bytes for a buffer a kernel can use (maxStorageBufferBindingSize); split the work into smaller tensors.`);
+    }
+    // Size classes round up by < 25%; never past what a kernel can bind.
+    const size = Math.min(sizeClass(Math.max(bytes, 4)), limit);
     const list = this.free.get(size);
     let buf = list?.pop();
     if (buf) this.pooledBytes -= size;
@@ -180,6 +217,12 @@ export class Engine {
     this.device.queue.writeBuffer(buf, byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }
 
+  /** The largest buffer a kernel can bind (a multiple of 4): the most bytes one tensor may have. */
+  get maxBindingBytes(): number {
+    const l = this.device.limits;
+    return Math.floor(Math.min(l.maxStorageBufferBindingSize, l.maxBufferSize) / 4) * 4;
+  }
+
   // ---- memory counters ---------------------------------------------------------------------
 
   memory(): MemoryStats {
@@ -203,18 +246,19 @@ export class Engine {
    * Every kernel binds its parameters at binding 0 (a 256-byte slot of one uniform ring buffer)
    * and `storage` buffers at 1.. : the output read-write, the inputs read-only.
    */
-  private layout(storage: number): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
-    let l = this.layouts[storage];
+  private layout(storage: number, writable = 1): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
+    const key = `${storage}/${writable}`;
+    let l = this.layouts.get(key);
     if (!l) {
       const entries: GPUBindGroupLayoutEntry[] = [
         { binding: 0, visibility: 4 /* COMPUTE */, buffer: { type: 'uniform' } },
       ];
       for (let i = 1; i <= storage; i++) {
-        entries.push({ binding: i, visibility: 4, buffer: { type: i === 1 ? 'storage' : 'read-only-storage' } });
+        entries.push({ binding: i, visibility: 4, buffer: { type: i <= writable ? 'storage' : 'read-only-storage' } });
       }
       const group = this.device.createBindGroupLayout({ entries });
       l = { group, pipeline: this.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
-      this.layouts[storage] = l;
+      this.layouts.set(key, l);
     }
     return l;
   }
@@ -223,7 +267,7 @@ export class Engine {
     let p = this.pipelines.get(kernel.key);
     if (!p) {
       const module = this.device.createShaderModule({ code: kernel.code });
-      p = this.device.createComputePipeline({ layout: this.layout(storage).pipeline, compute: { module, entryPoint: 'main' } });
+      p = this.device.createComputePipeline({ layout: this.layout(storage, kernel.writable).pipeline, compute: { module, entryPoint: 'main' } });
       this.pipelines.set(kernel.key, p);
     }
     return p;
@@ -234,10 +278,33 @@ export class Engine {
    * dispatches about 40% cheaper on lavapipe, but keeping thousands of bind groups alive crashed
    * Dawn on lavapipe after some 10,000 steps of a training-like loop, so it is not done.)
    */
-  private bindGroup(buffers: GPUBuffer[], offset: number): GPUBindGroup {
+  private bindGroup(buffers: GPUBuffer[], offset: number, writable?: number): GPUBindGroup {
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer, offset, size: UNIFORM_BLOCK } }];
     for (let i = 0; i < buffers.length; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i]! } });
-    return this.device.createBindGroup({ layout: this.layout(buffers.length).group, entries });
+    return this.device.createBindGroup({ layout: this.layout(buffers.length, writable).group, entries });
+  }
+
+  /**
+   * The index-error block that index-reading kernels bind (read-write, after their output);
+   * calling this marks it to be checked at the next readback or sync.
+   */
+  indexErrorBuffer(): GPUBuffer {
+    this.indexErrors ??= this.device.createBuffer({ size: 16, usage: STORAGE_USAGE });
+    this.indexChecksPending = true;
+    return this.indexErrors;
+  }
+
+  /** Throws for an index error recorded by a kernel (see indexErrorBuffer) and clears it. */
+  private reportIndexError(block: Uint32Array): void {
+    if (block[0] === 0) return;
+    this.device.queue.writeBuffer(this.indexErrors!, 0, new Uint32Array(4));
+    const index = block[1]! | 0;
+    const bound = block[2]!;
+    const op = INDEX_ERROR_OPS[block[3]! - 1] ?? 'an index op';
+    const what = op === 'oneHot' ? `depth ${bound}` : `an axis of length ${bound}`;
+    throw new Error(`hypertape: ${op}: index ${index} is out of range for ${what} (valid: 0 to ${bound - 1}). ` +
+      'It was found on the GPU by an op since the last readback, so values computed from it are wrong; ' +
+      'check the index tensor (e.g. labels against the number of classes).');
   }
 
   get pipelineCount(): number {
@@ -250,13 +317,27 @@ export class Engine {
    */
   dispatch(kernel: Kernel, buffers: GPUBuffer[], params: ArrayBuffer, workgroups: [number, number?, number?]): void {
     this.check();
+    // Limits are checked before anything is encoded: a command the device rejects would make
+    // the whole open command buffer invalid, and with it the next operations.
     if (params.byteLength > UNIFORM_BLOCK) throw new Error(`hypertape: kernel params of ${params.byteLength} bytes exceed ${UNIFORM_BLOCK}`);
+    const maxGroups = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (workgroups.some((g) => g !== undefined && (!Number.isInteger(g) || g < 0 || g > maxGroups))) {
+      throw new Error(`hypertape: a kernel would need a grid of [${workgroups.join(', ')}] workgroups, over this device's limit of ` +
+        `${maxGroups.toLocaleString('en-US')} per dimension (maxComputeWorkgroupsPerDimension); split the work into smaller tensors.`);
+    }
+    const maxBinding = this.device.limits.maxStorageBufferBindingSize;
+    for (const b of buffers) {
+      if (b.size > maxBinding) {
+        throw new Error(`hypertape: a kernel would bind a buffer of ${b.size.toLocaleString('en-US')} bytes, over this device's limit of ` +
+          `${maxBinding.toLocaleString('en-US')} (maxStorageBufferBindingSize); split the work into smaller tensors.`);
+      }
+    }
     if (this.uniformOffset + UNIFORM_BLOCK > UNIFORM_RING_BYTES) this.flush();
     const pipeline = this.pipeline(kernel, buffers.length);
     const offset = this.uniformOffset;
     this.uniformBytes.set(new Uint8Array(params), offset);
     this.uniformOffset += UNIFORM_BLOCK;
-    const bindGroup = this.bindGroup(buffers, offset);
+    const bindGroup = this.bindGroup(buffers, offset, kernel.writable);
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     if (!this.pass) this.pass = this.encoder.beginComputePass();
     this.pass.setPipeline(pipeline);
@@ -298,6 +379,10 @@ export class Engine {
 
   /** Resolves when the GPU has finished all submitted work. */
   async sync(): Promise<void> {
+    if (this.indexChecksPending) {
+      await this.read(this.indexErrors!, 0, 4); // throws for a recorded index error
+      return;
+    }
     this.flush();
     await this.settle(this.device.queue.onSubmittedWorkDone());
     this.check();
@@ -328,20 +413,28 @@ export class Engine {
   async read(buf: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
     this.check();
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
-    let staging = this.takeStaging(size);
+    // With index checks pending, the index-error block travels in the same staging buffer.
+    const withIndex = this.indexChecksPending;
+    this.indexChecksPending = false;
+    const total = withIndex ? size + 16 : size;
+    const staging = this.takeStaging(total);
     this.copy(buf, offset, staging, 0, size);
+    if (withIndex) this.copy(this.indexErrors!, 0, staging, size, 16);
     this.flush();
     this.readbacks++;
     try {
-      await this.settle(staging.mapAsync(1 /* GPUMapMode.READ */, 0, size));
+      await this.settle(staging.mapAsync(1 /* GPUMapMode.READ */, 0, total));
     } catch (e) {
       this.check();
       throw e;
     }
-    const out = staging.getMappedRange(0, size).slice(0, bytes);
+    const mapped = staging.getMappedRange(0, total);
+    const out = mapped.slice(0, bytes);
+    const block = withIndex ? new Uint32Array(mapped.slice(size, size + 16)) : null;
     staging.unmap();
     this.stagingFree.push(staging);
     this.check();
+    if (block) this.reportIndexError(block);
     return out;
   }
 
@@ -353,10 +446,13 @@ export class Engine {
   }
 
   destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
     this.trimPool();
     for (const b of this.stagingFree) b.destroy();
     this.stagingFree = [];
     this.uniformBuffer.destroy();
+    this.indexErrors?.destroy();
     this.device.destroy();
   }
 }

@@ -1,15 +1,18 @@
 // Tensor creation on the GPU: fills, ranges and seeded random numbers. All are constants for
 // autodiff (no rules needed).
-import { Storage, Tensor, empty, type DType, type Shape } from '../tensor.js';
+import { Storage, Tensor, checkDType, empty, type DType, type Shape } from '../tensor.js';
 import { engine } from '../gpu/device.js';
 import { elementwise, randomLaunch } from './launch.js';
 
 /** A tensor filled with `value`. */
 export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor {
-  const out = empty(shape, dtype);
+  checkDType('full', dtype);
   if (dtype === 'i32' && !Number.isInteger(value)) throw new Error(`hypertape: full: ${value} is not an integer for an i32 tensor`);
+  const out = empty(shape, dtype);
   const expr = dtype === 'f32' ? 'p.scalars.x' : 'i32(p.scalars.x)';
-  return elementwise({ shape, expr, inputs: [], out: { tensor: out }, scalars: [value] });
+  elementwise({ shape, expr, inputs: [], out: { tensor: out }, scalars: [value] });
+  if (dtype === 'i32') out.knownRange = [value, value];
+  return out;
 }
 
 export const zeros = (shape: Shape, dtype: DType = 'f32'): Tensor => full(shape, 0, dtype);
@@ -20,11 +23,17 @@ export const onesLike = (t: Tensor): Tensor => full(t.shape, 1, t.dtype);
 /** [start, start + step, ...) below `stop`, like NumPy's arange. */
 export function arange(start: number, stop?: number, step = 1, dtype: DType = 'f32'): Tensor {
   if (stop === undefined) [start, stop] = [0, start];
+  checkDType('arange', dtype);
   if (step === 0) throw new Error('hypertape: arange step must not be 0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const out = empty([n], dtype);
   const expr = dtype === 'f32' ? 'p.scalars.x + p.scalars.y * f32(i)' : 'i32(p.scalars.x) + i32(p.scalars.y) * i32(i)';
-  return elementwise({ shape: [n], expr, inputs: [], out: { tensor: out }, scalars: [start, step] });
+  elementwise({ shape: [n], expr, inputs: [], out: { tensor: out }, scalars: [start, step] });
+  if (dtype === 'i32' && n > 0) {
+    const last = Math.trunc(start) + Math.trunc(step) * (n - 1);
+    out.knownRange = [Math.min(Math.trunc(start), last), Math.max(Math.trunc(start), last)];
+  }
+  return out;
 }
 
 export interface RandomOptions {
@@ -34,7 +43,7 @@ export interface RandomOptions {
 
 function checkSeed(seed: number): number {
   if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) {
-    throw new Error(`hypertape: random seed must be a non-negative integer, got ${seed}`);
+    throw new Error(`hypertape: random seed must be an integer in [0, 2^53 - 1] (Number.MAX_SAFE_INTEGER), got ${seed}`);
   }
   return seed;
 }

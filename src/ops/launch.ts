@@ -186,6 +186,14 @@ const elementwiseParamsF32 = new Float32Array(elementwiseParams);
  * out = expr(a, b, c) over `shape`. `expr` is WGSL over the names a, b, c (the inputs in order),
  * i (the element's index) and p.scalars; e.g. 'a * b', 'exp(a)', 'select(c, b, a != 0.0)'.
  */
+/**
+ * Throws (through Tensor.storage) if an input is disposed or belongs to a device that is gone,
+ * before the output is allocated, so a refused op leaves nothing behind.
+ */
+function checkInputs(...ts: Tensor[]): void {
+  for (const t of ts) void t.storage;
+}
+
 export function elementwise(opts: {
   shape: Shape;
   expr: string;
@@ -195,8 +203,10 @@ export function elementwise(opts: {
   scalars?: readonly number[];
 }): Tensor {
   const { shape, inputs } = opts;
+  for (const o of inputs) void o.tensor.storage; // as checkInputs, without an array per call
   const n = sizeOf(shape);
   const outT = opts.out?.tensor ?? empty(shape, opts.outDtype ?? 'f32');
+  outT.knownRange = undefined; // written on the GPU: no longer known on the CPU
   if (n === 0) return outT;
   const contig = contiguousStrides(shape);
   const operands: Operand[] = [opts.out ?? { tensor: outT }, ...inputs];
@@ -285,6 +295,7 @@ function reduceRowsKernel(kind: 'sum' | 'max', vec4: boolean): Kernel {
 
 /** Reduces x, viewed as [A, R, B] (contiguous), over R into a new [A, B] tensor. */
 export function reduceARB(x: Tensor, A: number, R: number, B: number, kind: ReduceKind): Tensor {
+  checkInputs(x);
   if (B === 1 && R >= 256 && kind !== 'argmax') {
     // Long rows: tree reduction per (row, chunk), then the partials. Chunks start on 16 bytes
     // when rows do, so that they can be read as vec4.
@@ -357,7 +368,7 @@ function shuffleWidth(): number {
 }
 
 /**
- * Which kernel a shape gets on this adapter (measured with `npm run bench`; design.md section 4).
+ * Which kernel a shape gets on this adapter (measured with `npm run bench`; docs/methods.md section 3).
  * CPU adapters: 'rows' when C has at most 16 columns or rows and subgroups can share B's values,
  * else 'blocked'. GPUs: 'splitk' for the memory-bound few-column shapes with rows of A contiguous,
  * else 'tiled'.
@@ -464,7 +475,17 @@ function checkGrid(what: string, l: MatmulLayout, ...dims: number[]): void {
 }
 
 export function matmulLaunch(a: Tensor, b: Tensor, l: MatmulLayout, outShape: Shape): Tensor {
+  checkInputs(a, b);
   const out = empty(outShape);
+  try {
+    return matmulInto(out, a, b, l, outShape);
+  } catch (e) {
+    out.dispose(); // a grid over the device's limits throws before anything is encoded
+    throw e;
+  }
+}
+
+function matmulInto(out: Tensor, a: Tensor, b: Tensor, l: MatmulLayout, outShape: Shape): Tensor {
   if (out.size === 0) return out;
   if (l.K === 0) {
     elementwise({ shape: outShape, expr: '0.0', inputs: [], out: { tensor: out } });
@@ -522,16 +543,23 @@ export function randomLaunch(shape: Shape, seed: number, kind: 'uniform' | 'norm
 }
 
 export function gatherLaunch(x: Tensor, idx: Tensor, A: number, X: number, B: number, outShape: Shape): Tensor {
+  checkInputs(x, idx);
   const out = empty(outShape, x.dtype);
   const J = idx.size;
   if (out.size === 0) return out;
-  engine().dispatch(memoKernel(`gather|${x.dtype}`, () => kernel(gatherSrc, { WG, T: x.dtype })), [out.buffer, x.buffer, idx.buffer], new Uint32Array([A, X, B, J]).buffer, cappedGrid(A * J * B));
+  const e = engine();
+  // Bindings: the output and the engine's index-error block (both written), then x and idx.
+  e.dispatch(memoKernel(`gather|${x.dtype}`, () => ({ ...kernel(gatherSrc, { WG, T: x.dtype }), writable: 2 })),
+    [out.buffer, e.indexErrorBuffer(), x.buffer, idx.buffer], new Uint32Array([A, X, B, J]).buffer, cappedGrid(A * J * B));
   return out;
 }
 
 export function oneHotLaunch(idx: Tensor, depth: number): Tensor {
+  checkInputs(idx);
   const out = empty([...idx.shape, depth]);
   if (out.size === 0) return out;
-  engine().dispatch(memoKernel('oneHot', () => kernel(oneHotSrc, { WG })), [out.buffer, idx.buffer], new Uint32Array([idx.size, depth, 0, 0]).buffer, cappedGrid(out.size));
+  const e = engine();
+  e.dispatch(memoKernel('oneHot', () => ({ ...kernel(oneHotSrc, { WG }), writable: 2 })),
+    [out.buffer, e.indexErrorBuffer(), idx.buffer], new Uint32Array([idx.size, depth, 0, 0]).buffer, cappedGrid(out.size));
   return out;
 }

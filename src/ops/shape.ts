@@ -269,6 +269,7 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   if (indices.dtype !== 'i32' || indices.rank !== 1) {
     throw new Error(`hypertape: gather needs a 1-D i32 index tensor, got ${indices.describe()}`);
   }
+  checkKnownIndices('gather', indices, x.shape[ax]!, `an axis of length ${x.shape[ax]} (axis ${ax} of ${x.describe()})`);
   const A = sizeOf(x.shape.slice(0, ax));
   const B = sizeOf(x.shape.slice(ax + 1));
   const shape = [...x.shape];
@@ -291,10 +292,24 @@ export function scatterAdd(g: Tensor, indices: Tensor, axis: number, depth: numb
   return reshape(out3, shape);
 }
 
+/**
+ * Indices whose range is known on the CPU (made from CPU data, or by arange) are checked here,
+ * at once; the others are checked by the kernel on the GPU and reported at the next readback.
+ */
+function checkKnownIndices(op: string, indices: Tensor, bound: number, what: string): void {
+  const r = indices.knownRange;
+  if (!r) return;
+  const bad = r[0] < 0 ? r[0] : r[1] >= bound ? r[1] : null;
+  if (bad !== null) {
+    throw new Error(`hypertape: ${op}: index ${bad} in ${indices.describe()} is out of range for ${what} (valid: 0 to ${bound - 1}).`);
+  }
+}
+
 /** One-hot f32 encoding of i32 labels: shape [...indices.shape, depth]. Not differentiable. */
 export function oneHot(indices: Tensor, depth: number): Tensor {
   if (indices.dtype !== 'i32') throw new Error(`hypertape: oneHot needs i32 indices, got ${indices.describe()}`);
   if (!Number.isInteger(depth) || depth < 1) throw new Error(`hypertape: oneHot depth must be a positive integer, got ${depth}`);
+  checkKnownIndices('oneHot', indices, depth, `depth ${depth}`);
   return record(oneHotP, [indices], oneHotLaunch(indices, depth), { depth });
 }
 
