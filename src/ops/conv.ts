@@ -94,7 +94,7 @@ function imageChunks(N: number, g: ConvGeometry): [number, number][] {
 /** Runs f on each chunk of images (slicing the batch axis of `ts` only when there are several). */
 function byChunks(N: number, g: ConvGeometry, ts: Tensor[], f: (...parts: Tensor[]) => Tensor): Tensor[] {
   const chunks = imageChunks(N, g);
-  if (chunks.length === 1) return [f(...ts)];
+  if (chunks.length <= 1) return [f(...ts)];
   return chunks.map(([n0, n]) => f(...ts.map((t) => slice(t, [n0, ...t.shape.slice(1).map(() => 0)], [n, ...t.shape.slice(1)]))));
 }
 
