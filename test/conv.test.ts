@@ -221,6 +221,42 @@ s('hvp of the tiny conv net equals differences of its gradients (grad of grad)',
   ht.dispose([images.t, labels, gamma.t, v.t, w.t, dw.t, hv, rr]);
 });
 
+// ---- bilevel: an inner step that contains a gradient through the conv ops ----------------------
+
+s('hypergradient through a tiny conv net (inner steps take gradients): K-RMD at K = T = RMD = FMD', async () => {
+  // Shaped like the Omniglot problem: lambda = { l1: a first block's weights, shared and used
+  // directly by the outer loss; c: the centre the adapted block starts from and is pulled to }.
+  const S = rand([4, 1, 6, 6]).t;
+  const Q = rand([6, 1, 6, 6]).t;
+  const yS = ht.oneHot(tensor(new Int32Array([0, 1, 2, 0]), [4], 'i32'), 3);
+  const yQ = ht.oneHot(tensor(new Int32Array([2, 1, 0, 0, 1, 2]), [6], 'i32'), 3);
+  const V = rand([3, 3]).t;
+  const block = (x: Tensor, w: Tensor) => ht.maxPool2d(ht.softplus(ht.batchNorm(ht.conv2d(x, w, { padding: 1 }))));
+  const ce = (x: Tensor, y: Tensor, l1: Tensor, w: Tensor) => {
+    const feats = ht.reshape(block(block(x, l1), w), [x.shape[0]!, 3]); // 6 -> 3 -> 1
+    return ht.neg(ht.mean(ht.sum(ht.mul(ht.logSoftmax(ht.matmul(feats, V)), y), 1)));
+  };
+  type L = { l1: Tensor; c: Tensor };
+  const inner = (w: Tensor, lam: L) => ht.add(ce(S, yS, lam.l1, w), ht.mul(ht.sum(ht.square(ht.sub(w, lam.c))), 0.5));
+  const problem: ht.BilevelProblem<Tensor, L> = {
+    T: 3,
+    init: (lam) => ht.mul(lam.c, 1),
+    step: ht.gradientDescent(inner, 0.3),
+    outer: (w, lam) => ce(Q, yQ, lam.l1, w),
+  };
+  const lambda: L = { l1: rand([3, 1, 3, 3]).t, c: rand([3, 3, 3, 3]).t };
+  const flat = async (g: L) => [...(await f64(g.l1)), ...(await f64(g.c))];
+  const rmd = await ht.hypergradient(problem, lambda, { method: 'rmd' });
+  const want = await flat(rmd.grad);
+  assert.ok(want.some((e) => Math.abs(e) > 1e-3), 'a vanishing hypergradient proves nothing');
+  for (const opts of [{ method: 'krmd' as const, K: 3 }, { method: 'fmd' as const, chunk: 27 }]) {
+    const other = await ht.hypergradient(problem, lambda, opts);
+    assertClose(await flat(other.grad), want, { rtol: 1e-4, atol: 1e-5 }, opts.method);
+    ht.dispose(other.grad);
+  }
+  ht.dispose([S, Q, yS, yQ, V, rmd.grad, lambda]);
+});
+
 // ---- errors -----------------------------------------------------------------------------------
 
 s('shape and option errors name the shapes', () => {

@@ -39,7 +39,7 @@ export interface Conv2dOptions {
 }
 
 /** Parses a number-or-pair option into [rows, columns] of integers >= min; throws naming `op`. */
-export function intPair(op: string, name: string, v: number | readonly number[] | undefined, dflt: number, min: number): [number, number] {
+function intPair(op: string, name: string, v: number | readonly number[] | undefined, dflt: number, min: number): [number, number] {
   const pair = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [...v];
   if (pair.length !== 2 || pair.some((e) => typeof e !== 'number' || !Number.isInteger(e) || e < min)) {
     const what = min > 0 ? 'a positive integer' : 'a non-negative integer';

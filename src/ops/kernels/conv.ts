@@ -63,7 +63,7 @@ export function im2colLaunch(x: Tensor, g: ConvGeometry, n0: number, n: number):
   const out = empty([n, CK, g.Ho * g.Wo]);
   if (out.size === 0) return out;
   const k = cached('im2col', () => kernel(im2colSrc, { PARAMS: IM2COL.wgsl, WG }));
-  engine().dispatch(k, [out.buffer, x.buffer], IM2COL.pack({ ...geometryParams(g), n0, rows: n * CK }), cappedGrid(n * CK));
+  engine().dispatch(k, [out.buffer, x.buffer], IM2COL.pack({ ...geometryParams(g), n0, rows: n * CK }), cappedGrid(n * CK * g.Ho));
   return out;
 }
 
