@@ -157,8 +157,10 @@ s('conv2d composed with a nonlinearity: second order sees the curvature', async 
   ht.dispose([x.t, w.t]);
 });
 
-s('maxPool2d: VJP, JVP and jvpBatch to second order', async () => {
-  for (const [shape, size, stride] of [[[2, 2, 4, 6], 2, 2], [[1, 2, 5, 5], 3, 2], [[1, 1, 4, 5], 2, 1]] as [Shape, number, number][]) {
+s('maxPool2d: VJP, JVP and jvpBatch to second order, disjoint and overlapping windows', async () => {
+  // Disjoint windows (stride >= size, routed a window at a time; odd planes leave edge pixels
+  // outside every window) and overlapping ones (routed a pixel at a time).
+  for (const [shape, size, stride] of [[[2, 2, 4, 6], 2, 2], [[1, 2, 7, 5], 2, 2], [[1, 1, 8, 7], 2, 3], [[1, 2, 5, 5], 3, 2], [[1, 1, 4, 5], 2, 1]] as [Shape, number, number][]) {
     const x = distinct(shape);
     // sin is increasing on the values' range, so the windows keep their winners; it makes the
     // second derivative non-zero.

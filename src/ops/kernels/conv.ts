@@ -6,6 +6,7 @@ import col2imSrc from '../../../shaders/conv_col2im.wgsl';
 import poolArgmaxSrc from '../../../shaders/conv_pool_argmax.wgsl';
 import poolPickSrc from '../../../shaders/conv_pool_pick.wgsl';
 import poolRouteSrc from '../../../shaders/conv_pool_route.wgsl';
+import poolRouteCellsSrc from '../../../shaders/conv_pool_route_cells.wgsl';
 import { engine } from '../../gpu/device.js';
 import type { Kernel } from '../../gpu/engine.js';
 import { empty, type Shape, type Tensor } from '../../tensor.js';
@@ -86,14 +87,18 @@ export interface PoolGeometry {
   Wo: number;
 }
 
-function poolLaunch(which: 'pick' | 'route', src: string, data: Tensor, key: Tensor, g: PoolGeometry, outShape: Shape): Tensor {
+type PoolKernel = 'pick' | 'route' | 'routeCells';
+const POOL_SOURCES: Record<PoolKernel, string> = { pick: poolPickSrc, route: poolRouteSrc, routeCells: poolRouteCellsSrc };
+
+/** Runs a pooling kernel over P planes; its units of work are outputs, or windows for 'routeCells'. */
+function poolLaunch(which: PoolKernel, data: Tensor, key: Tensor, g: PoolGeometry, outShape: Shape): Tensor {
   const out = empty(outShape);
   if (out.size === 0) return out;
   const HW = g.H * g.W;
   const P = data.size / (which === 'pick' ? HW : g.Ho * g.Wo);
-  const k = cached(`pool|${which}`, () => kernel(src, { PARAMS: POOL.wgsl, WG, ARGMAX: poolArgmaxSrc }));
+  const k = cached(`pool|${which}|${g.size}`, () => kernel(POOL_SOURCES[which].replace('{{ARGMAX}}', poolArgmaxSrc), { PARAMS: POOL.wgsl, WG, SIZE: g.size }));
   const params = POOL.pack({ P, Pk: key.size / HW, H: g.H, W: g.W, Ho: g.Ho, Wo: g.Wo, size: g.size, stride: g.stride });
-  engine().dispatch(k, [out.buffer, data.buffer, key.buffer], params, cappedGrid(out.size));
+  engine().dispatch(k, [out.buffer, data.buffer, key.buffer], params, cappedGrid(which === 'routeCells' ? P * g.Ho * g.Wo : out.size));
   return out;
 }
 
@@ -102,10 +107,16 @@ function poolLaunch(which: 'pick' | 'route', src: string, data: Tensor, key: Ten
  * (h.size a multiple of key.size); the result is [..., Ho, Wo].
  */
 export function poolPickLaunch(h: Tensor, key: Tensor, g: PoolGeometry): Tensor {
-  return poolLaunch('pick', poolPickSrc, h, key, g, [...h.shape.slice(0, -2), g.Ho, g.Wo]);
+  return poolLaunch('pick', h, key, g, [...h.shape.slice(0, -2), g.Ho, g.Wo]);
 }
 
-/** The transpose of pick: g [..., Ho, Wo] routed to the argmax pixels, a new [..., H, W] tensor. */
+/**
+ * The transpose of pick: g [..., Ho, Wo] routed to the argmax pixels, a new [..., H, W] tensor,
+ * in gather form (each pixel written by one invocation, no atomics, deterministic).
+ */
 export function poolRouteLaunch(grad: Tensor, key: Tensor, g: PoolGeometry): Tensor {
-  return poolLaunch('route', poolRouteSrc, grad, key, g, [...grad.shape.slice(0, -2), g.H, g.W]);
+  const shape = [...grad.shape.slice(0, -2), g.H, g.W];
+  // Disjoint windows: one invocation per window writes its cell; overlapping ones: per pixel.
+  if (g.stride >= g.size) return poolLaunch('routeCells', grad, key, g, shape);
+  return poolLaunch('route', grad, key, g, shape);
 }
