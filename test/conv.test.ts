@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import * as ht from '../src/node.js';
 import { Tensor, tensor, type Shape } from '../src/node.js';
 import { convTuning } from '../src/ops/conv.js';
-import { setup, randArray, rng, assertClose } from './helpers.js';
+import { setup, randArray, distinctValues, assertClose } from './helpers.js';
 import { checkGrads, directional, fdTolerance } from './gradcheck.js';
 import * as R from './reference.js';
 import * as RC from './reference-conv.js';
@@ -28,14 +28,7 @@ function rand(shape: Shape, lo = -1, hi = 1): { t: Tensor; r: R.Ref } {
 
 /** Distinct values >= 0.05 apart in random order: every pooling window has one clear maximum. */
 function distinct(shape: Shape): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const r = rng(seed++);
-  const vals = Array.from({ length: n }, (_, i) => (i - n / 2) * 0.05 + 0.01 * r());
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [vals[i], vals[j]] = [vals[j]!, vals[i]!];
-  }
-  return tensor(Float32Array.from(vals), shape);
+  return distinctValues(shape, seed++);
 }
 
 async function f64(t: Tensor): Promise<Float64Array> {
