@@ -18,9 +18,12 @@ const WG = 64;
 
 /** Where the patches of a convolution of an [N, C, H, W] input with a [., C, kh, kw] kernel lie. */
 export interface ConvGeometry {
+  /** Input channels. */
   C: number;
+  /** Input height and width. */
   H: number;
   W: number;
+  /** Kernel height and width. */
   kh: number;
   kw: number;
   /** Strides (rows, columns). */
@@ -79,10 +82,14 @@ export function col2imLaunch(cols: Tensor, g: ConvGeometry, n: number): Tensor {
 
 /** Max-pooling windows: size x size, `stride` apart, no padding, over planes of H x W. */
 export interface PoolGeometry {
+  /** Plane height and width. */
   H: number;
   W: number;
+  /** Window side. */
   size: number;
+  /** Step between windows. */
   stride: number;
+  /** Windows down and across: floor((H - size) / stride) + 1, likewise Wo. */
   Ho: number;
   Wo: number;
 }
