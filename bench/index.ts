@@ -5,5 +5,6 @@ import { kernels } from './kernels.js';
 import { autodiff } from './autodiff.js';
 import { bilevel } from './bilevel.js';
 import { data } from './data.js';
+import { conv } from './conv.js';
 
-export const sections: BenchSection[] = [kernels, autodiff, bilevel, data];
+export const sections: BenchSection[] = [kernels, conv, autodiff, bilevel, data];
