@@ -1,8 +1,11 @@
-// Builds the library for Node and the browser, the CLI and benchmarks, and (with --tests) the
-// test bundle. WGSL files are bundled as text.
+// Builds the library for Node and the browser, the CLI and benchmarks, the type declarations of
+// the public entries (dist/types/, by tsc), and (with --tests) the test bundle. WGSL files are
+// bundled as text.
 import * as esbuild from 'esbuild';
-import { readdirSync, mkdirSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync, mkdirSync, writeFileSync, existsSync, copyFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 
 const tests = process.argv.includes('--tests');
 const common = { bundle: true, format: 'esm', loader: { '.wgsl': 'text' }, sourcemap: 'linked', logLevel: 'warning', target: 'es2022' };
@@ -14,6 +17,7 @@ const builds = [
 ];
 // The browser demo: a self-contained static folder (page, styles, one script), served by
 // `npm run demo` and deployable as is.
+builds.push(declarations());
 if (existsSync('examples/browser/demo.ts')) builds.push(browserPage('examples/browser', 'demo', 'dist/demo'));
 
 function entry() {
@@ -45,6 +49,22 @@ if (tests) {
   builds.push(esbuild.build({ ...nodeCommon, entryPoints: { all: '.test-dist/entry.ts' }, outdir: '.test-dist' }));
   // The in-browser check page (test/browser/), driven by test/browser.test.ts.
   builds.push(browserPage('test/browser', 'page', '.test-dist/browser', [nodeEntryToBrowser]));
+}
+
+/**
+ * Emits .d.ts files for src/node.ts and src/browser.ts (and what they import) into dist/types/
+ * with tsc (tsconfig.types.json), which package.json's `exports` point at.
+ */
+function declarations() {
+  rmSync('dist/types', { recursive: true, force: true });
+  const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
+  return new Promise((done, fail) => {
+    execFile(process.execPath, [tsc, '-p', 'tsconfig.types.json'], (error, stdout, stderr) => {
+      if (!error) return done();
+      process.stderr.write(stdout + stderr);
+      fail(new Error(`tsc -p tsconfig.types.json failed (exit ${error.code}): the declarations in dist/types/ were not written.`));
+    });
+  });
 }
 
 /** Bundles `dir/<name>.ts` for the browser into `outdir` and copies the folder's HTML and CSS. */
