@@ -2,7 +2,9 @@
 // Data leaves the GPU only through the async `data()`, `array()` and `item()`.
 import { engine } from './gpu/device.js';
 
+/** Element type of a tensor: 32-bit float (what every differentiable op takes) or 32-bit integer (indices, labels). */
 export type DType = 'f32' | 'i32';
+/** Dimensions of a tensor, outermost first (row-major); `[]` is a scalar. */
 export type Shape = readonly number[];
 
 /** A GPU buffer shared by a tensor and its reshapes; returned to the pool when the last user lets go. */
@@ -90,6 +92,7 @@ export function dispose(value: unknown): void {
 
 // ---- Tensor ---------------------------------------------------------------------------------
 
+/** The number of elements of a shape (1 for `[]`). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -100,17 +103,28 @@ export function shapeStr(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }
 
+/**
+ * An n-dimensional array on the GPU: a shape, a dtype and a reference-counted GPU buffer
+ * (contiguous, row-major). Made by {@link tensor}, {@link zeros} and friends, and by every op;
+ * freed by {@link Tensor.dispose | dispose()} or by the enclosing {@link tidy}. Its contents come
+ * back to the CPU only through the async {@link Tensor.data | data()}, {@link Tensor.array | array()}
+ * and {@link Tensor.item | item()}.
+ */
 export class Tensor {
   /** Identity of the value; aliases made with `ref()` share it. */
   readonly id: number;
+  /** The dimensions, outermost first (frozen). */
   readonly shape: Shape;
+  /** 'f32' or 'i32'. */
   readonly dtype: DType;
+  /** The number of elements (the product of the dimensions). */
   readonly size: number;
   /** An optional label used in error messages. */
   name?: string;
   private _storage: Storage | null;
   private readonly shared: Shared;
 
+  /** @internal Tensors come from {@link tensor}, {@link zeros}, ... and ops, not from this constructor. */
   constructor(storage: Storage, shape: Shape, dtype: DType, opts: { untracked?: boolean; id?: number; shared?: Shared } = {}) {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new Error(`hypertape: invalid shape ${shapeStr(shape)}: dims must be non-negative integers`);
@@ -125,15 +139,17 @@ export class Tensor {
     if (!opts.untracked) track(this);
   }
 
+  /** The number of dimensions. */
   get rank(): number {
     return this.shape.length;
   }
 
+  /** True once {@link Tensor.dispose | dispose()} has run (or tidy() disposed it); a disposed tensor cannot be used. */
   get disposed(): boolean {
     return this._storage === null;
   }
 
-  /** The GPU storage; throws if this tensor was disposed. */
+  /** @internal The GPU storage; throws if this tensor was disposed. */
   get storage(): Storage {
     if (!this._storage) {
       throw new Error(`hypertape: tensor ${this.describe()} was disposed and cannot be used again ` +
@@ -142,14 +158,17 @@ export class Tensor {
     return this._storage;
   }
 
+  /** The GPUBuffer holding the data (at offset 0, `size * 4` bytes); throws if disposed. */
   get buffer(): GPUBuffer {
     return this.storage.buffer;
   }
 
+  /** A short description for messages: name (if any), id, dtype and shape, e.g. `#12 f32[3, 4]`. */
   describe(): string {
     return `${this.name ? `'${this.name}' ` : ''}#${this.id} ${this.dtype}${shapeStr(this.shape)}`;
   }
 
+  /** `Tensor(<describe()>)`. */
   toString(): string {
     return `Tensor(${this.describe()})`;
   }
@@ -170,6 +189,7 @@ export class Tensor {
     return new Tensor(this.storage.retain(), shape, this.dtype);
   }
 
+  /** Releases this handle's GPU buffer (back to the pool when no other handle shares it). Idempotent. */
   dispose(): void {
     if (!this._storage) return;
     this._storage.release();
@@ -229,6 +249,7 @@ export class Tensor {
   }
 }
 
+/** A number or nested arrays of numbers (what {@link Tensor.array} returns and {@link tensor} accepts). */
 export type NestedArray = number | NestedArray[];
 
 function nest(flat: number[], shape: Shape): NestedArray {
@@ -248,6 +269,7 @@ export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
   return new Tensor(new Storage(engine().acquireBuffer(bytes), bytes), shape, dtype);
 }
 
+/** What {@link tensor} accepts: a number, nested arrays, or a flat array-like (with a shape). */
 export type TensorLike = number | NestedArray | ArrayLike<number> | Float32Array | Int32Array;
 
 function inferShape(data: unknown): number[] {
