@@ -21,7 +21,11 @@ function mainHelp(): string {
     ...experiments.map((e) => `  ${e.name.padEnd(width)}${e.summary}`),
     '',
     'Common options: --out DIR, --seed N, --quick, --backend auto|vulkan|opengles, --help.',
-    "Run 'hypertape <experiment> --help' for an experiment's options.",
+    "Run 'hypertape <experiment> --help' for an experiment's options; 'hypertape --version' prints",
+    'the version.',
+    '',
+    'Exit status: 0 done; 1 bad input (an unknown option, a bad value, a bad file) or a failure;',
+    '130 interrupted (Ctrl-C) after saving what a long run needs to resume with --resume.',
     '',
   ].join('\n');
 }
@@ -65,7 +69,7 @@ main(process.argv.slice(2)).then(
       const name = process.argv[2];
       const pointer = name && findExperiment(name) ? `hypertape ${name} --help` : 'hypertape --help';
       process.stderr.write(`hypertape: ${e.message}\nRun '${pointer}' for the options.\n`);
-      process.exit(2);
+      process.exit(1);
     }
     process.stderr.write(`hypertape: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(1);
