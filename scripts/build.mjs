@@ -1,12 +1,17 @@
 // Builds the library for Node and the browser, the CLI and benchmarks, the type declarations of
 // the public entries (dist/types/, by tsc), and (with --tests) the test bundle. WGSL files are
 // bundled as text.
-import * as esbuild from 'esbuild';
 import { readdirSync, mkdirSync, writeFileSync, existsSync, copyFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 
+// The build needs the devDependencies (esbuild, typescript): npm installs them before `prepare`
+// for a git URL, but not for a linked local folder, which must have had `npm install` run in it.
+const esbuild = await import('esbuild').catch(() => {
+  console.error(`hypertape: cannot build in ${process.cwd()}: esbuild is not installed there. Run 'npm install' in that folder first (it builds dist/), then install it again.`);
+  process.exit(1);
+});
 const tests = process.argv.includes('--tests');
 const common = { bundle: true, format: 'esm', loader: { '.wgsl': 'text' }, sourcemap: 'linked', logLevel: 'warning', target: 'es2022' };
 const nodeCommon = { ...common, platform: 'node', packages: 'external' };
