@@ -207,8 +207,7 @@ export function parseOptions<O extends OptionSpecs>(experiment: Experiment<O>, a
     } else if (token.value === undefined || (!token.inlineValue && token.value.startsWith('--'))) {
       throw new UsageError(`--${flagName(key)} needs a value: ${describeAllowed(spec)}.`);
     } else {
-      // The value as typed (parseArgs saw the lowercased form of values that start with --).
-      raw.set(key, token.inlineValue ? arg.slice(eq + 1) : argv[token.index + 1]!);
+      raw.set(key, token.value);
     }
   }
   const quickRaw = raw.get('quick');
