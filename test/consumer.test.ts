@@ -30,7 +30,8 @@ function run(cmd: string, args: string[], cwd: string): Promise<Run> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_(package|lifecycle|config_(prefix|global|local_prefix))/i.test(k)));
   return new Promise((done, fail) => {
     execFile(cmd, args, { cwd, env, maxBuffer: 64 << 20, timeout: 240_000 }, (error, stdout, stderr) => {
-      if (error) fail(new Error(`'${cmd} ${args.join(' ')}' in ${cwd} failed (${error.code ?? error.signal}):\n${stdout}\n${stderr}`));
+      const hint = /ENOTCACHED/.test(stderr) ? "\nnpm's cache lacks a dependency of the package: run 'npm ci' in the repository first (it fills the cache)." : '';
+      if (error) fail(new Error(`'${cmd} ${args.join(' ')}' in ${cwd} failed (${error.code ?? error.signal}):\n${stdout}\n${stderr}${hint}`));
       else done({ stdout, stderr });
     });
   });
