@@ -1,9 +1,17 @@
-// Builds the library for Node and the browser, the CLI and benchmarks, and (with --tests) the
-// test bundle. WGSL files are bundled as text.
-import * as esbuild from 'esbuild';
-import { readdirSync, mkdirSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// Builds the library for Node and the browser, the CLI and benchmarks, the type declarations of
+// the public entries (dist/types/, by tsc), and (with --tests) the test bundle. WGSL files are
+// bundled as text.
+import { readdirSync, mkdirSync, writeFileSync, existsSync, copyFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 
+// The build needs the devDependencies (esbuild, typescript): npm installs them before `prepare`
+// for a git URL, but not for a linked local folder, which must have had `npm install` run in it.
+const esbuild = await import('esbuild').catch(() => {
+  console.error(`hypertape: cannot build in ${process.cwd()}: esbuild is not installed there. Run 'npm install' in that folder first (it builds dist/), then install it again.`);
+  process.exit(1);
+});
 const tests = process.argv.includes('--tests');
 const common = { bundle: true, format: 'esm', loader: { '.wgsl': 'text' }, sourcemap: 'linked', logLevel: 'warning', target: 'es2022' };
 const nodeCommon = { ...common, platform: 'node', packages: 'external' };
@@ -14,6 +22,7 @@ const builds = [
 ];
 // The browser demo: a self-contained static folder (page, styles, one script), served by
 // `npm run demo` and deployable as is.
+builds.push(declarations());
 if (existsSync('examples/browser/demo.ts')) builds.push(browserPage('examples/browser', 'demo', 'dist/demo'));
 
 function entry() {
@@ -45,6 +54,22 @@ if (tests) {
   builds.push(esbuild.build({ ...nodeCommon, entryPoints: { all: '.test-dist/entry.ts' }, outdir: '.test-dist' }));
   // The in-browser check page (test/browser/), driven by test/browser.test.ts.
   builds.push(browserPage('test/browser', 'page', '.test-dist/browser', [nodeEntryToBrowser]));
+}
+
+/**
+ * Emits .d.ts files for src/node.ts and src/browser.ts (and what they import) into dist/types/
+ * with tsc (tsconfig.types.json), which package.json's `exports` point at.
+ */
+function declarations() {
+  rmSync('dist/types', { recursive: true, force: true });
+  const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
+  return new Promise((done, fail) => {
+    execFile(process.execPath, [tsc, '-p', 'tsconfig.types.json'], (error, stdout, stderr) => {
+      if (!error) return done();
+      process.stderr.write(stdout + stderr);
+      fail(new Error(`tsc -p tsconfig.types.json failed (exit ${error.code}): the declarations in dist/types/ were not written.`));
+    });
+  });
 }
 
 /** Bundles `dir/<name>.ts` for the browser into `outdir` and copies the folder's HTML and CSS. */

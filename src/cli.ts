@@ -22,7 +22,11 @@ function mainHelp(): string {
     ...experiments.map((e) => `  ${e.name.padEnd(width)}${e.summary}`),
     '',
     'Common options: --out DIR, --seed N, --quick, --backend auto|vulkan|opengles, --help.',
-    "Run 'hypertape <experiment> --help' for an experiment's options.",
+    "Run 'hypertape <experiment> --help' for an experiment's options; 'hypertape --version' prints",
+    'the version.',
+    '',
+    'Exit status: 0 done; 1 bad input (an unknown option, a bad value, a bad file) or a failure;',
+    '130 interrupted (Ctrl-C) after saving what a long run needs to resume with --resume.',
     '',
   ].join('\n');
 }
@@ -73,7 +77,7 @@ main(process.argv.slice(2)).then(
       const name = process.argv[2];
       const pointer = name && findExperiment(name) ? `hypertape ${name} --help` : 'hypertape --help';
       process.stderr.write(`hypertape: ${e.message}\nRun '${pointer}' for the options.\n`);
-      process.exit(2);
+      process.exit(1);
     }
     // The message only; the stack with --verbose or DEBUG=hypertape.
     const verbose = process.argv.includes('--verbose') || /(^|[\s,])(hypertape|\*)([\s,:]|$)/.test(process.env.DEBUG ?? '');

@@ -3,6 +3,7 @@
 import { currentEngine, engine } from './gpu/device.js';
 import type { Engine } from './gpu/engine.js';
 
+/** Element type of a tensor: 32-bit float (what every differentiable op takes) or 32-bit integer (indices, labels). */
 export type DType = 'f32' | 'i32';
 /** The dtypes a tensor can have; anything else is refused by name when a tensor is made. */
 export const DTYPES: readonly DType[] = ['f32', 'i32'];
@@ -15,6 +16,7 @@ export function checkDType(what: string, dtype: unknown): DType {
   }
   return dtype as DType;
 }
+/** Dimensions of a tensor, outermost first (row-major); `[]` is a scalar. */
 export type Shape = readonly number[];
 
 /**
@@ -116,6 +118,7 @@ export function dispose(value: unknown): void {
 
 // ---- Tensor ---------------------------------------------------------------------------------
 
+/** The number of elements of a shape (1 for `[]`). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -126,11 +129,21 @@ export function shapeStr(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }
 
+/**
+ * An n-dimensional array on the GPU: a shape, a dtype and a reference-counted GPU buffer
+ * (contiguous, row-major). Made by {@link tensor}, {@link zeros} and friends, and by every op;
+ * freed by {@link Tensor.dispose | dispose()} or by the enclosing {@link tidy}. Its contents come
+ * back to the CPU only through the async {@link Tensor.data | data()}, {@link Tensor.array | array()}
+ * and {@link Tensor.item | item()}.
+ */
 export class Tensor {
   /** Identity of the value; aliases made with `ref()` share it. */
   readonly id: number;
+  /** The dimensions, outermost first (frozen). */
   readonly shape: Shape;
+  /** 'f32' or 'i32'. */
   readonly dtype: DType;
+  /** The number of elements (the product of the dimensions). */
   readonly size: number;
   /** An optional label used in error messages. */
   name?: string;
@@ -142,6 +155,7 @@ export class Tensor {
   private _storage: Storage | null;
   private readonly shared: Shared;
 
+  /** @internal Tensors come from {@link tensor}, {@link zeros}, ... and ops, not from this constructor. */
   constructor(storage: Storage, shape: Shape, dtype: DType, opts: { untracked?: boolean; id?: number; shared?: Shared } = {}) {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new Error(`hypertape: invalid shape ${shapeStr(shape)}: dims must be non-negative integers`);
@@ -156,15 +170,17 @@ export class Tensor {
     if (!opts.untracked) track(this);
   }
 
+  /** The number of dimensions. */
   get rank(): number {
     return this.shape.length;
   }
 
+  /** True once {@link Tensor.dispose | dispose()} has run (or tidy() disposed it); a disposed tensor cannot be used. */
   get disposed(): boolean {
     return this._storage === null;
   }
 
-  /** The GPU storage; throws if this tensor was disposed or its device is gone. */
+  /** @internal The GPU storage; throws if this tensor was disposed or its device is gone. */
   get storage(): Storage {
     const st = this._storage;
     if (!st) {
@@ -179,14 +195,17 @@ export class Tensor {
     return st;
   }
 
+  /** The GPUBuffer holding the data (at offset 0, `size * 4` bytes); throws if disposed. */
   get buffer(): GPUBuffer {
     return this.storage.buffer;
   }
 
+  /** A short description for messages: name (if any), id, dtype and shape, e.g. `#12 f32[3, 4]`. */
   describe(): string {
     return `${this.name ? `'${this.name}' ` : ''}#${this.id} ${this.dtype}${shapeStr(this.shape)}`;
   }
 
+  /** `Tensor(<describe()>)`. */
   toString(): string {
     return `Tensor(${this.describe()})`;
   }
@@ -211,6 +230,7 @@ export class Tensor {
     return view;
   }
 
+  /** Releases this handle's GPU buffer (back to the pool when no other handle shares it). Idempotent. */
   dispose(): void {
     if (!this._storage) return;
     this._storage.release();
@@ -270,6 +290,7 @@ export class Tensor {
   }
 }
 
+/** A number or nested arrays of numbers (what {@link Tensor.array} returns and {@link tensor} accepts). */
 export type NestedArray = number | NestedArray[];
 
 function nest(flat: number[], shape: Shape): NestedArray {
@@ -299,6 +320,7 @@ export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
   return new Tensor(new Storage(e.acquireBuffer(bytes), bytes), shape, dtype);
 }
 
+/** What {@link tensor} accepts: a number, nested arrays, or a flat array-like (with a shape). */
 export type TensorLike = number | NestedArray | ArrayLike<number> | Float32Array | Int32Array;
 
 function inferShape(data: unknown): number[] {

@@ -21,12 +21,17 @@ export function mapStructure<T>(structure: T, fn: (t: Tensor, i: number) => Tens
   return walk(structure) as T;
 }
 
+/** Options of {@link grad} and {@link valueAndGrad}. */
 export interface GradOptions {
   /** Which arguments to differentiate: an index (default 0) or a list of indices. */
   argnums?: number | number[];
 }
 
-type Grads<A extends any[], O extends GradOptions | undefined> = O extends { argnums: number[] } ? unknown[] : A[0];
+/** What {@link grad} returns: the gradient with the structure of the argument it is taken with respect to, or a list of them for a list of `argnums`. */
+export type Grads<A extends any[], O extends GradOptions | undefined> = O extends {
+  /** A list of argument indices. */
+  argnums: number[];
+} ? unknown[] : A[0];
 
 function selectArgs(args: unknown[], argnums: number | number[]): unknown {
   if (Array.isArray(argnums)) return argnums.map((i) => args[i]);
@@ -41,6 +46,14 @@ function checkScalar(what: string, y: unknown): Tensor {
   return y;
 }
 
+/** What the function made by {@link valueAndGrad} returns. */
+export interface ValueAndGrad<G> {
+  /** f(...args), a scalar tensor. */
+  value: Tensor;
+  /** df/dargs[argnums], with the structure of those arguments. */
+  grads: G;
+}
+
 /**
  * valueAndGrad(f)(...args) = { value: f(...args), grads: df/dargs[argnums] }, f scalar-valued.
  * Under an enclosing tape or jvp the gradient is itself differentiable.
@@ -48,7 +61,7 @@ function checkScalar(what: string, y: unknown): Tensor {
 export function valueAndGrad<A extends any[], O extends GradOptions | undefined = undefined>(
   f: (...args: A) => Tensor,
   opts?: O,
-): (...args: A) => { value: Tensor; grads: Grads<A, O> } {
+): (...args: A) => ValueAndGrad<Grads<A, O>> {
   const argnums = opts?.argnums ?? 0;
   return (...given: A) => {
     const nums = Array.isArray(argnums) ? argnums : [argnums];
@@ -129,6 +142,19 @@ export function grad<A extends any[], O extends GradOptions | undefined = undefi
   };
 }
 
+/** What {@link vjp} returns. */
+export interface VjpResult<A extends any[]> {
+  /** f(...primals). */
+  out: Tensor;
+  /** The cotangent of every primal (same structure as the primals) given the cotangent of `out`. */
+  pullback: (cotangent: Tensor, opts?: {
+    /** Keep the tape for another pullback (then call `dispose()`); by default the first pullback frees it. */
+    retain?: boolean;
+  }) => A;
+  /** Frees the tape, for a pullback kept with `retain` or never called. */
+  dispose: () => void;
+}
+
 /**
  * vjp(f, ...primals) = { out, pullback }: pullback(cotangent) returns the cotangent of every
  * primal (same structure as the primals). The tape is freed after the first pullback unless
@@ -137,7 +163,7 @@ export function grad<A extends any[], O extends GradOptions | undefined = undefi
 export function vjp<A extends any[]>(
   f: (...args: A) => Tensor,
   ...given: A
-): { out: Tensor; pullback: (cotangent: Tensor, opts?: { retain?: boolean }) => A; dispose: () => void } {
+): VjpResult<A> {
   // One tensor passed in several places: each place gets its own cotangent.
   const { args, aliases } = separateSlots(given, new Set(given.keys()));
   const primals = args as A;
@@ -191,8 +217,16 @@ function runForward<A extends any[]>(what: string, f: (...args: A) => Tensor, pr
   });
 }
 
+/** What {@link jvp} and {@link jvpBatch} return. */
+export interface JvpResult {
+  /** f(...primals). */
+  out: Tensor;
+  /** The directional derivative of f along the tangents ([N, ...out.shape] for jvpBatch). */
+  tangent: Tensor;
+}
+
 /** Forward mode: f(primals) and its directional derivative along `tangents` (same structure). */
-export function jvp<A extends any[]>(f: (...args: A) => Tensor, primals: A, tangents: A): { out: Tensor; tangent: Tensor } {
+export function jvp<A extends any[]>(f: (...args: A) => Tensor, primals: A, tangents: A): JvpResult {
   return runForward('jvp', f, primals, tangents, []);
 }
 
@@ -200,7 +234,7 @@ export function jvp<A extends any[]>(f: (...args: A) => Tensor, primals: A, tang
  * Forward mode with N tangents at once: every tangent has shape [N, ...primal.shape]; the result
  * tangent has shape [N, ...out.shape]. One pass with batched kernels instead of N passes.
  */
-export function jvpBatch<A extends any[]>(f: (...args: A) => Tensor, primals: A, tangents: unknown, n: number): { out: Tensor; tangent: Tensor } {
+export function jvpBatch<A extends any[]>(f: (...args: A) => Tensor, primals: A, tangents: unknown, n: number): JvpResult {
   if (!Number.isInteger(n) || n < 1) throw new Error(`hypertape: jvpBatch: n must be a positive integer, got ${n}`);
   return runForward('jvpBatch', f, primals, tangents, [n]);
 }

@@ -24,6 +24,7 @@ interface Entry {
   outShape: Shape;
 }
 
+/** Options of a {@link Tape}. */
 export interface TapeOptions {
   /** Keep only the last K completed steps (plus the open one); older ones are freed at markStep(). */
   keepSteps?: number;
@@ -31,6 +32,7 @@ export interface TapeOptions {
   name?: string;
 }
 
+/** Options of {@link Tape.gradient}. */
 export interface BackwardOptions {
   /** Cotangent of the output (one per output); required unless the output has one element. */
   seed?: Tensor | readonly Tensor[];
@@ -54,9 +56,20 @@ function otherTapesTracking(t: Tensor, self: Tape): string[] {
   return names;
 }
 
+/**
+ * A reverse-mode tape: records the ops applied to watched tensors (and to results computed from
+ * them) while recording, then walks them back in {@link Tape.gradient}. {@link Tape.markStep}
+ * divides the recording into the steps of an iteration, so that `gradient(y, xs, { steps: K })`
+ * back-propagates through the last K steps only (K-step truncated back-propagation) and
+ * `keepSteps: K` frees older steps as the iteration runs. Tapes nest (a gradient computed on a
+ * recording tape is itself recorded: second order). Dispose a tape when done with it.
+ */
 export class Tape {
+  /** A number unique to this tape. */
   readonly id = nextTapeId++;
+  /** The `keepSteps` option: how many completed steps the tape holds (undefined: all). */
   readonly keepSteps: number | undefined;
+  /** The `name` option (or a default), used in error messages. */
   readonly name: string;
   private tracked = new Set<number>();
   /** Ids passed to watch(). */
@@ -93,6 +106,7 @@ export class Tape {
     return this;
   }
 
+  /** Whether `t` is watched or was computed from a watched tensor while recording. */
   isTracked(t: Tensor): boolean {
     return this.tracked.has(t.id);
   }
@@ -107,6 +121,7 @@ export class Tape {
     }
   }
 
+  /** Starts (or resumes) recording; {@link Tape.run} does start and stop around a function. */
   start(): this {
     this.alive();
     if (!this.recording) {
@@ -116,6 +131,7 @@ export class Tape {
     return this;
   }
 
+  /** Stops recording; ops run afterwards are not recorded. */
   stop(): this {
     if (this.recording) {
       this.recording = false;

@@ -21,9 +21,17 @@ import { separateSlots } from '../autodiff/api.js';
 
 export { validate };
 
+/**
+ * A hypergradient method: `rmd` (exact, reverse mode through all T steps, eq. 6), `krmd`
+ * (K-step truncated back-propagation, h_{T-K}, eq. 8), `checkpoint` (exact or K-step, keeping
+ * every `every`-th iterate and recomputing segments), `fmd` (exact, forward mode, eq. 7), `cg`
+ * and `neumann` (implicit differentiation at w_T, eq. 11).
+ */
 export type Method = 'rmd' | 'krmd' | 'checkpoint' | 'fmd' | 'cg' | 'neumann';
 
+/** Options of {@link hypergradient}: the method and its parameters. */
 export interface HypergradientOptions {
+  /** Which method computes the hypergradient (see {@link Method}). */
   method: Method;
   /** krmd: truncation depth (1..T); checkpoint: optional truncation too; cg/neumann: iterations. */
   K?: number;
@@ -35,6 +43,7 @@ export interface HypergradientOptions {
   gamma?: number;
 }
 
+/** What a {@link hypergradient} call cost. */
 export interface HypergradientStats {
   /** Wall time of the call, GPU work included. */
   ms: number;
@@ -42,17 +51,21 @@ export interface HypergradientStats {
   peakBytes: number;
   /** Peak live bytes during the call, everything counted. */
   peakBytesTotal: number;
+  /** Compute dispatches (kernel launches) issued by the call. */
   dispatches: number;
   /** Second-order products: step VJPs (reverse), step JVPs x directions (forward), Hessian-vector products (implicit). */
   hvps: number;
+  /** Transfers from the GPU to the CPU during the call (1: the value of f). */
   readbacks: number;
 }
 
+/** What {@link hypergradient} returns. */
 export interface HypergradientResult<L extends Tree> {
   /** The outer objective f(w_T, lambda). */
   value: number;
   /** The (approximate) hypergradient, same structure as lambda. */
   grad: L;
+  /** Time, memory and work of the call. */
   stats: HypergradientStats;
 }
 
@@ -77,6 +90,21 @@ let inFlight: Promise<unknown> | null = null;
  * overlap (several started before the first resolves, as with Promise.all) run one after the
  * other, so that each call's `stats` count its own work only; a call with none in flight starts
  * its GPU work before it returns its promise.
+ *
+ * @param problem The bilevel problem: horizon T, Xi_0 (`init`), Xi_{t+1} (`step`), f (`outer`),
+ *   and g (`inner`) for the implicit methods.
+ * @param lambda The hyperparameters: a tensor, or arrays and plain objects of tensors.
+ * @param options `method`: 'rmd' | 'krmd' | 'checkpoint' | 'fmd' | 'cg' | 'neumann'; `K`: the
+ *   truncation depth of krmd (1..T, optional for checkpoint) or the iterations of cg and neumann;
+ *   `every`: checkpoint's interval (default ceil(sqrt T)); `chunk`: fmd's directions per pass;
+ *   `gamma`: neumann's inner step size (default problem.gamma).
+ * @returns `value`: f(w_T, lambda); `grad`: the hypergradient, shaped like lambda; `stats`: wall
+ *   time, peak GPU bytes, dispatches, second-order products and readbacks of the call.
+ *
+ * @example
+ * ```ts
+ * const { value, grad, stats } = await hypergradient(problem, lambda, { method: 'krmd', K: 5 });
+ * ```
  */
 export function hypergradient<S extends Tree, L extends Tree>(
   problem: BilevelProblem<S, L>,

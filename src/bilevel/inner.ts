@@ -48,8 +48,11 @@ export function gradientDescent<L extends Tree>(inner: (w: Tensor, lambda: L) =>
 }
 
 // A type alias (not an interface) so that it is assignable to Tree's index signature.
+/** The inner state of {@link heavyBall}: the weights and their velocity. */
 export type HeavyBallState = {
+  /** The weights w_t. */
   w: Tensor;
+  /** The velocity v_t. */
   v: Tensor;
 };
 

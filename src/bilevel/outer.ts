@@ -6,6 +6,7 @@ import { add, div, mul, sqrt, square, sub } from '../ops/elementwise.js';
 import { zeros } from '../ops/create.js';
 import { flattenTree, type Tree } from './problem.js';
 
+/** An outer optimizer: turns lambda and a hypergradient into the next lambda. */
 export interface OuterOptimizer<L extends Tree> {
   /** Returns the next lambda (new tensors; the caller disposes the old ones when done). */
   step(lambda: L, grad: L): L;
@@ -29,16 +30,23 @@ function project<L extends Tree>(lambda: L, next: L, projection?: (l: L) => L): 
   return projected;
 }
 
+/** Options of {@link SGD}. */
 export interface SGDOptions<L extends Tree> {
   /** eta_0. */
   eta0: number;
   /** 'inverse-sqrt' (default, eta_tau = eta_0 / sqrt(tau)) or 'constant'. */
   schedule?: 'inverse-sqrt' | 'constant';
+  /** Runs after every step (e.g. to keep lambda in a feasible set); must keep lambda's shapes. */
   project?: (lambda: L) => L;
 }
 
+/**
+ * Stochastic gradient descent on lambda with the paper's step sizes eta_tau = eta_0 / sqrt(tau)
+ * (Theorem 3.3), or a constant step: lambda <- lambda - eta_tau h.
+ */
 export class SGD<L extends Tree> implements OuterOptimizer<L> {
   tau = 0;
+  /** @param opts The step size eta_0, its schedule and an optional projection. */
   constructor(readonly opts: SGDOptions<L>) {
     if (!(opts.eta0 > 0)) throw new Error(`hypertape: SGD needs eta0 > 0, got ${opts.eta0}`);
   }
@@ -59,18 +67,29 @@ export class SGD<L extends Tree> implements OuterOptimizer<L> {
   }
 }
 
+/** Options of {@link Adam}. */
 export interface AdamOptions<L extends Tree> {
+  /** The step size (learning rate). */
   lr: number;
+  /** Decay of the first-moment average (default 0.9). */
   beta1?: number;
+  /** Decay of the second-moment average (default 0.999). */
   beta2?: number;
+  /** Added to the root of the second moment (default 1e-8). */
   eps?: number;
+  /** Runs after every step (e.g. to keep lambda in a feasible set); must keep lambda's shapes. */
   project?: (lambda: L) => L;
 }
 
+/**
+ * Adam (Kingma and Ba) on lambda, with bias correction. Holds its moment estimates on the GPU:
+ * call {@link Adam.dispose} when done.
+ */
 export class Adam<L extends Tree> implements OuterOptimizer<L> {
   tau = 0;
   private m: Tensor[] | null = null;
   private v: Tensor[] | null = null;
+  /** @param opts The step size, the moment decays, epsilon and an optional projection. */
   constructor(readonly opts: AdamOptions<L>) {
     if (!(opts.lr > 0)) throw new Error(`hypertape: Adam needs lr > 0, got ${opts.lr}`);
   }
@@ -99,6 +118,7 @@ export class Adam<L extends Tree> implements OuterOptimizer<L> {
     return project(lambda, l.rebuild(next), this.opts.project);
   }
 
+  /** Frees the moment estimates (the next step starts them again from zero). */
   dispose(): void {
     dispose([this.m, this.v]);
     this.m = this.v = null;

@@ -6,6 +6,13 @@ import { Tensor, tensorsIn, type Shape } from '../tensor.js';
 /** A tensor, or an array / plain object of tensors (nested allowed). */
 export type Tree = Tensor | readonly Tree[] | { readonly [k: string]: Tree };
 
+/**
+ * A bilevel problem in the paper's notation (section 2.2, eq. 4): the inner state starts at
+ * w_0 = Xi_0(lambda) and takes T steps w_{t+1} = Xi_{t+1}(w_t, lambda); the outer objective
+ * f(w_T, lambda) is minimised over the hyperparameters lambda. {@link hypergradient} computes
+ * d_lambda f or its truncated approximation. `S` is the type of the inner state, `L` that of
+ * lambda: tensors, or arrays and plain objects of them.
+ */
 export interface BilevelProblem<S extends Tree = Tree, L extends Tree = Tree> {
   /** Horizon T: the number of inner steps. */
   T: number;
@@ -27,8 +34,16 @@ export interface BilevelProblem<S extends Tree = Tree, L extends Tree = Tree> {
   lambdaShapes?: readonly Shape[];
 }
 
+/** A tree taken apart by {@link flattenTree}. */
+export interface FlatTree<T extends Tree> {
+  /** The tree's tensors, depth first, in key order. */
+  leaves: Tensor[];
+  /** The same tree with other tensors (as many, in the same order) in place of the leaves. */
+  rebuild: (leaves: readonly Tensor[]) => T;
+}
+
 /** The tensors of a tree in a fixed order, and a way to rebuild the tree from such a list. */
-export function flattenTree<T extends Tree>(tree: T): { leaves: Tensor[]; rebuild: (leaves: readonly Tensor[]) => T } {
+export function flattenTree<T extends Tree>(tree: T): FlatTree<T> {
   const leaves = tensorsIn(tree);
   const rebuild = (xs: readonly Tensor[]): T => {
     let i = 0;

@@ -3,6 +3,7 @@
 // (numbers, Markdown, figures). The command (src/cli.ts) parses options against these
 // declarations, so every experiment gets the same `--help`, the same errors for bad options and
 // the same result files. Add an experiment by listing it in src/experiments/index.ts.
+import { parseArgs } from 'node:util';
 import type { AdapterReport } from '../gpu/engine.js';
 import type { Progress } from './progress.js';
 import type { Figure } from './report.js';
@@ -175,40 +176,50 @@ export interface ParsedArgs<O extends OptionSpecs> {
 /**
  * Parses `--name value`, `--name=value`, `--flag` and `--no-flag` against the experiment's
  * options and the common ones. Defaults come from `quick` under --quick, else `default`.
+ * node:util's parseArgs splits the command line into tokens; the checks and messages are ours.
  */
 export function parseOptions<O extends OptionSpecs>(experiment: Experiment<O>, argv: readonly string[]): ParsedArgs<O> {
   const specs: OptionSpecs = { ...COMMON_OPTIONS, ...experiment.options };
   const byFlag = new Map(Object.keys(specs).map((k) => [flagName(k).toLowerCase(), k]));
+  // Flags are case-insensitive (`--K` and `--k`): parseArgs gets them lowercased.
+  const lowered = argv.map((arg) => {
+    if (!arg.startsWith('--')) return arg;
+    const eq = arg.indexOf('=');
+    return eq >= 0 ? arg.slice(0, eq).toLowerCase() + arg.slice(eq) : arg.toLowerCase();
+  });
+  const { tokens } = parseArgs({
+    args: lowered,
+    options: Object.fromEntries([...byFlag].map(([flag, key]) => [flag, { type: specs[key]!.type === 'boolean' ? 'boolean' as const : 'string' as const }])),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const raw = new Map<string, string | boolean>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) {
+  for (const token of tokens) {
+    const arg = argv[token.index]!;
+    if (token.kind === 'positional' || (token.kind === 'option' && !token.rawName.startsWith('--'))) {
       throw new UsageError(`unexpected argument '${arg}' (options start with --; see hypertape ${experiment.name} --help).`);
     }
     const eq = arg.indexOf('=');
-    let flag = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).toLowerCase();
+    const given = eq >= 0 ? arg.slice(0, eq) : arg;
+    let flag = token.kind === 'option' ? token.name : '';
     let negated = false;
     if (!byFlag.has(flag) && flag.startsWith('no-') && specs[byFlag.get(flag.slice(3)) ?? '']?.type === 'boolean') {
       flag = flag.slice(3);
       negated = true;
     }
     const key = byFlag.get(flag);
-    if (key === undefined) {
+    if (token.kind !== 'option' || key === undefined) {
       const allowed = Object.keys(specs).map((k) => '--' + flagName(k)).join(', ');
-      throw new UsageError(`unknown option ${eq >= 0 ? arg.slice(0, eq) : arg} for '${experiment.name}'; allowed: ${allowed}.`);
+      throw new UsageError(`unknown option ${given} for '${experiment.name}'; allowed: ${allowed}.`);
     }
     const spec = specs[key]!;
     if (spec.type === 'boolean') {
-      raw.set(key, negated ? false : eq >= 0 ? arg.slice(eq + 1) : true);
-    } else if (eq >= 0) {
-      raw.set(key, arg.slice(eq + 1));
+      raw.set(key, negated ? false : token.inlineValue ? token.value! : true);
+    } else if (token.value === undefined || (!token.inlineValue && token.value.startsWith('--'))) {
+      throw new UsageError(`--${flagName(key)} needs a value: ${describeAllowed(spec)}.`);
     } else {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--')) {
-        throw new UsageError(`--${flagName(key)} needs a value: ${describeAllowed(spec)}.`);
-      }
-      raw.set(key, next);
-      i++;
+      raw.set(key, token.value);
     }
   }
   const quickRaw = raw.get('quick');

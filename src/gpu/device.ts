@@ -2,6 +2,7 @@
 // supplies a `GPU` object; in a browser it is `navigator.gpu`; a caller may also pass a GPUDevice.
 import { Engine, type AdapterReport, type Backend } from './engine.js';
 
+/** Options of `init()`. */
 export interface InitOptions {
   /** Use this device instead of requesting one. */
   device?: GPUDevice;
@@ -9,6 +10,7 @@ export interface InitOptions {
   gpu?: GPU;
   /** Node only: 'vulkan', 'opengles' or 'auto' (default; env HYPERTAPE_BACKEND overrides). */
   backend?: 'auto' | 'vulkan' | 'opengles';
+  /** Which adapter to prefer where there are several ('low-power' or 'high-performance'). */
   powerPreference?: GPUPowerPreference;
   /** Dispatches per submit (default 64). */
   batchSize?: number;
@@ -31,6 +33,7 @@ export function currentEngine(): Engine | null {
   return current;
 }
 
+/** Whether `init()` has completed and its device is not lost. */
 export function hasEngine(): boolean {
   return current !== null && !current.isLost;
 }

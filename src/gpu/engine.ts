@@ -2,8 +2,10 @@
 // whose dispatches are submitted in batches, async readback and memory counters.
 // Nothing here knows about tensors or autodiff; the layers above call `dispatch`, `upload`, `read`.
 
+/** The WebGPU implementation's backend: what Dawn was asked for under Node, 'webgpu' in a browser. */
 export type Backend = 'vulkan' | 'opengles' | 'metal' | 'd3d12' | 'webgpu' | 'unknown';
 
+/** The GPU adapter `init()` got (also in every experiment's results.json). */
 export interface AdapterReport {
   /** Human-readable adapter description (e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"). */
   description: string;
@@ -13,11 +15,13 @@ export interface AdapterReport {
   featureLevel: 'core' | 'compatibility';
   /** True for CPU implementations (lavapipe, llvmpipe, SwiftShader). */
   software: boolean;
+  /** The device's maxComputeInvocationsPerWorkgroup limit. */
   maxWorkgroupInvocations: number;
   /** The subgroup size when the device has the 'subgroups' feature and one fixed size, else null. */
   subgroupSize: number | null;
 }
 
+/** Thrown by GPU work after the device was lost (driver reset, destroy()); call `init()` again. */
 export class DeviceLostError extends Error {
   constructor(reason: string) {
     super(`hypertape: the GPU device was lost (${reason}). Call init() again to get a new device; ` +
@@ -26,6 +30,7 @@ export class DeviceLostError extends Error {
   }
 }
 
+/** Counters of GPU memory and work, from {@link memory}. */
 export interface MemoryStats {
   /** Buffers currently owned by live tensors. */
   liveBuffers: number;
@@ -54,9 +59,11 @@ const STORAGE_USAGE = 0x80 /* STORAGE */ | 0x4 /* COPY_SRC */ | 0x8 /* COPY_DST 
 const UNIFORM_BLOCK = 256; // minUniformBufferOffsetAlignment upper bound
 const UNIFORM_RING_BYTES = 256 * UNIFORM_BLOCK;
 
+/** A compute shader as the engine caches it: WGSL source and a cache key. */
 export interface Kernel {
   /** Cache key; usually the WGSL source itself. */
   key: string;
+  /** The WGSL source, with one `main` compute entry point. */
   code: string;
   /** How many storage bindings, from binding 1 on, are read-write (default 1: the output). */
   writable?: number;
@@ -65,8 +72,15 @@ export interface Kernel {
 /** The ops whose kernels check indices, in the order of the op code (1, 2, ...) they record in the index-error block. */
 export const INDEX_ERROR_OPS = ['gather', 'oneHot'] as const;
 
+/**
+ * The device layer every op runs on: one GPUDevice, a buffer pool, a pipeline cache, one open
+ * command encoder submitted in batches, async readback and memory counters. `init()` returns it;
+ * most users need only its `adapter`.
+ */
 export class Engine {
+  /** The GPUDevice in use. */
   readonly device: GPUDevice;
+  /** What the adapter is (description, backend, feature level, software or not). */
   readonly adapter: AdapterReport;
   /** Dispatches per submit. Smaller batches free pooled buffers sooner; larger ones cost less CPU. */
   batchSize = 64;
@@ -139,6 +153,7 @@ export class Engine {
     }
   }
 
+  /** True once the device is lost or destroyed. */
   get isLost(): boolean {
     return this.lostReason !== null;
   }
@@ -212,6 +227,7 @@ export class Engine {
     this.pooledBytes = 0;
   }
 
+  /** Writes `data` into `buf` at `byteOffset`, ordered after the commands recorded so far. */
   upload(buf: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
     this.check();
     this.device.queue.writeBuffer(buf, byteOffset, data.buffer, data.byteOffset, data.byteLength);
@@ -225,6 +241,7 @@ export class Engine {
 
   // ---- memory counters ---------------------------------------------------------------------
 
+  /** Live and peak tensor bytes, pooled bytes, dispatches and readbacks so far. */
   memory(): MemoryStats {
     return {
       liveBuffers: this.liveBuffers,
@@ -236,6 +253,7 @@ export class Engine {
     };
   }
 
+  /** Starts peak tracking afresh from the current live bytes. */
   resetPeak(): void {
     this.peakBytes = this.liveBytes;
   }
@@ -263,6 +281,7 @@ export class Engine {
     return l;
   }
 
+  /** The compute pipeline of `kernel` with `storage` storage buffers (compiled once, then cached). */
   pipeline(kernel: Kernel, storage: number): GPUComputePipeline {
     let p = this.pipelines.get(kernel.key);
     if (!p) {
@@ -307,6 +326,7 @@ export class Engine {
       'check the index tensor (e.g. labels against the number of classes).');
   }
 
+  /** The number of compiled pipelines (for tests of the cache). */
   get pipelineCount(): number {
     return this.pipelines.size;
   }
@@ -445,6 +465,7 @@ export class Engine {
     return this.device.createBuffer({ size: sizeClass(size), usage: 0x1 /* MAP_READ */ | 0x8 /* COPY_DST */ });
   }
 
+  /** Destroys the device and every pooled buffer; the engine cannot be used afterwards. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;

@@ -24,6 +24,15 @@ async function tryBackend(backend: 'vulkan' | 'opengles', powerPreference?: GPUP
   return adapter ? { adapter, gpu, featureLevel: featureLevel as 'core' | 'compatibility' } : null;
 }
 
+/**
+ * Acquires a GPU under Node through Dawn (npm package `webgpu`) and makes it the device every op
+ * runs on. Tries Vulkan, then Dawn's OpenGL ES backend at WebGPU's compatibility feature level;
+ * `options.backend` or the environment variable HYPERTAPE_BACKEND ('auto', 'vulkan', 'opengles')
+ * forces one. Call it (and await it) once before creating tensors; calling it again replaces the
+ * device. Throws, saying what was tried, when no adapter is found.
+ *
+ * @returns The engine, whose `adapter` describes the GPU in use.
+ */
 export async function init(options: InitOptions = {}): Promise<Engine> {
   if (!globalsInstalled) {
     // GPUBufferUsage, GPUMapMode, ... as in a browser.

@@ -15,9 +15,13 @@ export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor 
   return out;
 }
 
+/** A tensor of zeros. */
 export const zeros = (shape: Shape, dtype: DType = 'f32'): Tensor => full(shape, 0, dtype);
+/** A tensor of ones. */
 export const ones = (shape: Shape, dtype: DType = 'f32'): Tensor => full(shape, 1, dtype);
+/** Zeros with the shape and dtype of `t`. */
 export const zerosLike = (t: Tensor): Tensor => full(t.shape, 0, t.dtype);
+/** Ones with the shape and dtype of `t`. */
 export const onesLike = (t: Tensor): Tensor => full(t.shape, 1, t.dtype);
 
 /** [start, start + step, ...) below `stop`, like NumPy's arange. */
@@ -36,6 +40,7 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = 'f
   return out;
 }
 
+/** Options of the random generators. */
 export interface RandomOptions {
   /** Same seed, same numbers on every adapter (Node and browser). Default 0. */
   seed?: number;
@@ -48,10 +53,12 @@ function checkSeed(seed: number): number {
   return seed;
 }
 
+/** Uniform values in [low, high) (default [0, 1)), from a counter-based generator on the GPU: the same seed gives the same numbers on every adapter. */
 export function randomUniform(shape: Shape, opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
   return randomLaunch(shape, checkSeed(opts.seed ?? 0), 'uniform', opts.low ?? 0, opts.high ?? 1);
 }
 
+/** Normal values with mean `mean` and standard deviation `std` (default 0 and 1), from a counter-based generator on the GPU. */
 export function randomNormal(shape: Shape, opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
   return randomLaunch(shape, checkSeed(opts.seed ?? 0), 'normal', opts.mean ?? 0, opts.std ?? 1);
 }

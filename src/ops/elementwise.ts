@@ -6,6 +6,7 @@ import { elementwise } from './launch.js';
 import { broadcastShapes, broadcastStrides, liftTangent, unbroadcast } from './shape.js';
 import { scalarConst } from './create.js';
 
+/** An operand of a binary op: a tensor, or a number (a constant, broadcast to the other operand). */
 export type Operand = Tensor | number;
 
 function asTensor(x: Operand): Tensor {
@@ -16,7 +17,15 @@ function asTensor(x: Operand): Tensor {
 
 type UnaryRules = Pick<Primitive<null>, 'vjp' | 'jvp' | 'saves' | 'nondiff'>;
 
-function unary(name: string, expr: string, rules: UnaryRules): ((x: Tensor) => Tensor) & { prim: Primitive<null> } {
+/** An elementwise op of one tensor, with its {@link Primitive} (kernel, VJP and JVP side by side in src/ops/elementwise.ts). */
+export interface UnaryOp {
+  /** Applies the op to every element of `x` (an f32 tensor); the result has x's shape. */
+  (x: Tensor): Tensor;
+  /** What autodiff records for this op: its name and its VJP and JVP rules. */
+  prim: Primitive<null>;
+}
+
+function unary(name: string, expr: string, rules: UnaryRules): UnaryOp {
   const prim: Primitive<null> = { name, ...rules };
   const fn = (x: Tensor): Tensor => {
     checkF32(name, x);
@@ -30,38 +39,45 @@ const X = { inputs: [0], output: false };
 const Y = { inputs: [], output: true };
 const NONE = { inputs: [], output: false };
 
+/** -x. */
 export const neg = unary('neg', '-a', {
   saves: NONE,
   vjp: (g) => [neg(g)],
   jvp: ([dx]) => neg(dx!),
 });
 
+/** The sign of x: -1, 0 or 1 (a constant for autodiff). */
 export const sign = unary('sign', 'sign(a)', { nondiff: true });
 
+/** |x| (its derivative at 0 is taken as 0). */
 export const abs = unary('abs', 'abs(a)', {
   saves: X,
   vjp: (g, { inputs: [x] }) => [mul(g, sign(x!))],
   jvp: ([dx], { inputs: [x] }) => mul(dx!, sign(x!)),
 });
 
+/** e^x. */
 export const exp = unary('exp', 'exp(a)', {
   saves: Y,
   vjp: (g, { out }) => [mul(g, out!)],
   jvp: ([dx], { out }) => mul(dx!, out),
 });
 
+/** The natural logarithm of x. */
 export const log = unary('log', 'log(a)', {
   saves: X,
   vjp: (g, { inputs: [x] }) => [div(g, x!)],
   jvp: ([dx], { inputs: [x] }) => div(dx!, x!),
 });
 
+/** The square root of x. */
 export const sqrt = unary('sqrt', 'sqrt(a)', {
   saves: Y,
   vjp: (g, { out }) => [div(g, mul(out!, 2))],
   jvp: ([dx], { out }) => div(dx!, mul(out, 2)),
 });
 
+/** x². */
 export const square = unary('square', 'a * a', {
   saves: X,
   vjp: (g, { inputs: [x] }) => [mul(g, mul(x!, 2))],
@@ -69,12 +85,14 @@ export const square = unary('square', 'a * a', {
 });
 
 // sinf and cosf (shaders/trig.wgsl) rather than the WGSL built-ins, whose accuracy varies by adapter.
+/** sin x (accurate for large |x|, not the adapter's built-in). */
 export const sin = unary('sin', 'sinf(a)', {
   saves: X,
   vjp: (g, { inputs: [x] }) => [mul(g, cos(x!))],
   jvp: ([dx], { inputs: [x] }) => mul(dx!, cos(x!)),
 });
 
+/** cos x (accurate for large |x|, not the adapter's built-in). */
 export const cos = unary('cos', 'cosf(a)', {
   saves: X,
   vjp: (g, { inputs: [x] }) => [neg(mul(g, sin(x!)))],
@@ -83,18 +101,21 @@ export const cos = unary('cos', 'cosf(a)', {
 
 // tanh saturates to +-1 by |x| = 15 in f32; clamping keeps implementations that compute it
 // through exp from overflowing to NaN.
+/** tanh x. */
 export const tanh = unary('tanh', 'tanh(clamp(a, -15.0, 15.0))', {
   saves: Y,
   vjp: (g, { out }) => [mul(g, sub(1, square(out!)))],
   jvp: ([dx], { out }) => mul(dx!, sub(1, square(out))),
 });
 
+/** σ(x) = 1 / (1 + e^-x), stable for large |x|. */
 export const sigmoid = unary('sigmoid', 'sigmoidf(a)', {
   saves: Y,
   vjp: (g, { out }) => [mul(g, mul(out!, sub(1, out!)))],
   jvp: ([dx], { out }) => mul(dx!, mul(out, sub(1, out))),
 });
 
+/** max(x, 0) (its derivative at 0 is taken as 0). */
 export const relu = unary('relu', 'max(a, 0.0)', {
   saves: X,
   vjp: (g, { inputs: [x] }) => [mul(g, greater(x!, 0))],
@@ -124,7 +145,15 @@ function launchBroadcast(expr: string, ins: Tensor[], outShape: Shape): Tensor {
   return elementwise({ shape: outShape, expr, inputs: ins.map((t) => ({ tensor: t, strides: broadcastStrides(t.shape, outShape) })) });
 }
 
-function binary(name: string, expr: string, rules: BinaryRules): ((a: Operand, b: Operand) => Tensor) & { prim: Primitive<null> } {
+/** An elementwise op of two operands, with its {@link Primitive} (kernel, VJP and JVP side by side in src/ops/elementwise.ts). */
+export interface BinaryOp {
+  /** Applies the op elementwise; `a` and `b` broadcast like NumPy, and a number acts as a constant tensor. */
+  (a: Operand, b: Operand): Tensor;
+  /** What autodiff records for this op: its name and its VJP and JVP rules. */
+  prim: Primitive<null>;
+}
+
+function binary(name: string, expr: string, rules: BinaryRules): BinaryOp {
   const prim: Primitive<null> = { name, ...rules };
   const fn = (a: Operand, b: Operand): Tensor => {
     const ta = asTensor(a);
@@ -146,6 +175,7 @@ function addOpt(a: Tensor | null, b: Tensor | null): Tensor | null {
   return a ?? b;
 }
 
+/** a + b. */
 export const add = binary('add', 'a + b', {
   saves: NONE,
   vjp: (g, { shapes, wants }) => [wants[0] ? unbroadcast(g, shapes[0]!) : null, wants[1] ? unbroadcast(g, shapes[1]!) : null],
@@ -155,6 +185,7 @@ export const add = binary('add', 'a + b', {
   },
 });
 
+/** a - b. */
 export const sub = binary('sub', 'a - b', {
   saves: NONE,
   vjp: (g, { shapes, wants }) => [wants[0] ? unbroadcast(g, shapes[0]!) : null, wants[1] ? unbroadcast(neg(g), shapes[1]!) : null],
@@ -164,6 +195,7 @@ export const sub = binary('sub', 'a - b', {
   },
 });
 
+/** a * b (elementwise; {@link matmul} is the matrix product). */
 export const mul = binary('mul', 'a * b', {
   saves: { inputs: [0, 1], output: false },
   vjp: (g, { inputs: [a, b], shapes, wants }) => [
@@ -176,6 +208,7 @@ export const mul = binary('mul', 'a * b', {
   },
 });
 
+/** a / b. */
 export const div = binary('div', 'a / b', {
   saves: { inputs: [1], output: true },
   vjp: (g, { inputs: [, b], out, shapes, wants }) => {
@@ -189,6 +222,7 @@ export const div = binary('div', 'a / b', {
   },
 });
 
+/** a^b; d/db is taken as 0 where a <= 0. */
 export const pow = binary('pow', 'powf(a, b)', {
   saves: { inputs: [0, 1], output: true },
   vjp: (g, { inputs: [a, b], out, shapes, wants }) => [
@@ -206,6 +240,7 @@ function safeLog(a: Tensor): Tensor {
   return where(greater(a, 0), log(maximum(a, 1e-30)), 0);
 }
 
+/** The larger of a and b; where they are equal the gradient goes to a. */
 export const maximum = binary('maximum', 'max(a, b)', {
   saves: { inputs: [0, 1], output: false },
   vjp: (g, { inputs: [a, b], shapes, wants }) => {
@@ -219,6 +254,7 @@ export const maximum = binary('maximum', 'max(a, b)', {
   },
 });
 
+/** The smaller of a and b; where they are equal the gradient goes to a. */
 export const minimum = binary('minimum', 'min(a, b)', {
   saves: { inputs: [0, 1], output: false },
   vjp: (g, { inputs: [a, b], shapes, wants }) => {
@@ -234,11 +270,17 @@ export const minimum = binary('minimum', 'min(a, b)', {
 
 // Comparisons give 1.0 where true and 0.0 where false; they are constants for autodiff.
 const cmp = (name: string, op: string) => binary(name, `select(0.0, 1.0, a ${op} b)`, { nondiff: true });
+/** 1 where a < b, else 0 (a constant for autodiff). */
 export const less = cmp('less', '<');
+/** 1 where a <= b, else 0 (a constant for autodiff). */
 export const lessEqual = cmp('lessEqual', '<=');
+/** 1 where a > b, else 0 (a constant for autodiff). */
 export const greater = cmp('greater', '>');
+/** 1 where a >= b, else 0 (a constant for autodiff). */
 export const greaterEqual = cmp('greaterEqual', '>=');
+/** 1 where a == b, else 0 (a constant for autodiff). */
 export const equal = cmp('equal', '==');
+/** 1 where a != b, else 0 (a constant for autodiff). */
 export const notEqual = cmp('notEqual', '!=');
 
 // ---- where ----------------------------------------------------------------------------------

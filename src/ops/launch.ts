@@ -318,19 +318,31 @@ export function reduceARB(x: Tensor, A: number, R: number, B: number, kind: Redu
 
 // ---- matmul -------------------------------------------------------------------------------
 
+/** A batched matrix product C = op(A) op(B) as the kernels see it: sizes and element strides. */
 export interface MatmulLayout {
+  /** Rows of C. */
   M: number;
+  /** Columns of C. */
   N: number;
+  /** The inner dimension (columns of op(A), rows of op(B)). */
   K: number;
+  /** Number of matrices in the batch (1 for a 2-D product). */
   batch: number;
+  /** Stride of A between batch entries (0 when A is broadcast). */
   aBatch: number;
+  /** Stride of op(A) between rows. */
   aRow: number;
+  /** Stride of op(A) between columns. */
   aCol: number;
+  /** Stride of B between batch entries (0 when B is broadcast). */
   bBatch: number;
+  /** Stride of op(B) between rows. */
   bRow: number;
+  /** Stride of op(B) between columns. */
   bCol: number;
 }
 
+/** The matmul kernels: 'rows', 'splitk', 'blocked' and 'tiled' (see {@link matmulVariant} for which shapes get which). */
 export type MatmulVariantName = 'rows' | 'splitk' | 'blocked' | 'tiled';
 
 /**

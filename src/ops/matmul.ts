@@ -6,6 +6,7 @@ import { matmulLaunch } from './launch.js';
 import { broadcastShapes, broadcastTo, unbroadcast, liftTangent } from './shape.js';
 import { add } from './elementwise.js';
 
+/** Options of {@link matmul}: transposes absorbed into the kernel's strides (no copy). */
 export interface MatmulOptions {
   /** Use A^T (the last two axes swapped). */
   transA?: boolean;

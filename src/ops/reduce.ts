@@ -7,8 +7,10 @@ import { contiguousStrides, elementwise, reduceARB, type ReduceKind } from './la
 import { broadcastTo, normAxis, reshape } from './shape.js';
 import { div, equal, exp, log, mul, sub, add } from './elementwise.js';
 
+/** Axes to reduce over: one axis, a list, or undefined for all. Negative axes count from the end. */
 export type Axes = number | readonly number[] | undefined;
 
+/** @internal The axes of `axes` as sorted, distinct, non-negative indices below `rank`; `op` names the caller in errors. */
 export function normAxes(op: string, axes: Axes, rank: number): number[] {
   if (axes === undefined) return [...Array(rank).keys()];
   const list = typeof axes === 'number' ? [axes] : axes;
@@ -102,6 +104,7 @@ export function argmax(x: Tensor, axis = -1): Tensor {
   return record(argmaxP, [x], out, { axis: ax });
 }
 
+/** Mean over `axes` (all by default). */
 export function mean(x: Tensor, axes?: Axes, keepdims = false): Tensor {
   checkF32('mean', x);
   const ax = normAxes('mean', axes, x.rank);
@@ -135,10 +138,12 @@ function constantMax(x: Tensor, axes: number[]): Tensor {
   return reduceLaunch(x, axes, true, 'max');
 }
 
+/** log(softmax(x)) along `axis` (the last by default), computed stably around the max. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return logSoftmaxAlong('logSoftmax', x, axis);
 }
 
+/** e^x / sum(e^x) along `axis` (the last by default), computed stably around the max. */
 export function softmax(x: Tensor, axis = -1): Tensor {
   return exp(logSoftmaxAlong('softmax', x, axis));
 }

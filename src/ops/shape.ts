@@ -23,6 +23,7 @@ function batchOf(t: Tensor, nb: number): number[] {
 
 // ---- broadcasting helpers ------------------------------------------------------------------
 
+/** The shape that `shapes` broadcast to under NumPy's rules; throws naming `op` and the shapes if they do not. */
 export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
   const rank = Math.max(...shapes.map((s) => s.length));
   const out: number[] = [];
@@ -136,6 +137,7 @@ const broadcastP: Primitive<{ shape: Shape }> = {
   jvp: ([dx], { params, nb }) => broadcastTo(liftTangent(dx!, nb, params.shape.length), [...batchOf(dx!, nb), ...params.shape]),
 };
 
+/** `x` repeated along new leading axes and axes of size 1 to `shape` (NumPy's broadcast_to); its VJP sums back. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   const target = broadcastShapes('broadcastTo', x.shape, shape);
   if (target.length !== shape.length || target.some((d, i) => d !== shape[i])) {
