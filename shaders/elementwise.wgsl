@@ -25,6 +25,24 @@ fn from_bits(bits: u32) -> f32 {
   return bitcast<f32>(b);
 }
 
+// NaN by its bits, so that no compiler's finite-math assumption can fold the test away.
+fn is_nan(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// max, min and clamp that return NaN when an operand is NaN (WGSL leaves that case open).
+fn max_nan(a: f32, b: f32) -> f32 {
+  return select(max(a, b), a + b, is_nan(a) || is_nan(b));
+}
+
+fn min_nan(a: f32, b: f32) -> f32 {
+  return select(min(a, b), a + b, is_nan(a) || is_nan(b));
+}
+
+fn clamp_nan(x: f32, lo: f32, hi: f32) -> f32 {
+  return select(min(max(x, lo), hi), x, is_nan(x));
+}
+
 fn powf(a: f32, b: f32) -> f32 {
   if (b == 0.0) { return 1.0; }
   let m = pow(abs(a), b);
@@ -49,6 +67,8 @@ fn softplusf(x: f32) -> f32 {
 }
 
 {{TRIG}}
+
+{{SPECIAL}}
 
 fn sigmoidf(x: f32) -> f32 {
   let e = exp(-abs(x));
