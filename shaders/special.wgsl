@@ -8,14 +8,14 @@ fn log1pf(x: f32) -> f32 {
   let s = x / (2.0 + x);
   let z = s * s;
   let series = 2.0 * s * (1.0 + z * (0.33333333333 + z * (0.2 + z * (0.14285714286 + z * (0.11111111111 + z * (0.09090909091 + z * (0.07692307692 + z * 0.06666666667)))))));
-  return select(log(1.0 + x), series, x > -0.5 && x < 1.0);
+  return select(logf(1.0 + x), series, x > -0.5 && x < 1.0);
 }
 
 // e^x - 1. For |x| < 0.5 the Taylor series to x^9/9! (truncation below 6e-10 relative); elsewhere
-// exp(x) - 1, which cancels at most a factor 2.6 there.
+// exp(x) - 1, which cancels at most a factor 2.6 there. (expf, logf: shaders/elementwise.wgsl.)
 fn expm1f(x: f32) -> f32 {
   let series = x * (1.0 + x * (0.5 + x * (0.16666666667 + x * (0.041666666667 + x * (0.0083333333333 + x * (0.0013888888889 + x * (1.9841269841e-4 + x * (2.4801587302e-5 + x * 2.7557319224e-6))))))));
-  return select(exp(x) - 1.0, series, abs(x) < 0.5);
+  return select(expf(x) - 1.0, series, abs(x) < 0.5);
 }
 
 // erf(x) to about 1 ulp plus the error of exp, after Arm's optimized-routines erff (MIT): for

@@ -20,11 +20,11 @@ export const sign = unary('sign', 'sign(a)', { nondiff: true });
 /** |x|; its derivative at 0 is taken as 0 (sign(0)). */
 export const abs = unary('abs', 'abs(a)', { d: (x) => sign(x) });
 
-/** e^x. */
-export const exp = unary('exp', 'exp(a)', { uses: 'y', d: (_x, y) => y });
+/** e^x (exactly 0 at -inf on every adapter). */
+export const exp = unary('exp', 'expf(a)', { uses: 'y', d: (_x, y) => y });
 
-/** Natural logarithm. */
-export const log = unary('log', 'log(a)', {
+/** Natural logarithm (-inf at 0 and NaN below 0 on every adapter). */
+export const log = unary('log', 'logf(a)', {
   saves: { inputs: [0], output: false },
   vjp: (g, { inputs: [x] }) => [div(g, x!)],
   jvp: ([dx], { inputs: [x] }) => div(dx!, x!),
