@@ -52,6 +52,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     workgroupBarrier();
   }
   if (valid && lid.x == 0u) {
-    out[w] = partial[0];
+    out[w] = {{RESULT}};
   }
 }

@@ -63,6 +63,18 @@ s('logsumexp of an all -inf slice is -inf; softmax and logSoftmax are NaN there 
   assert.ok(Math.abs(lse[3]! - (3 + Math.log(1 + Math.exp(-1) + Math.exp(-2)))) < 1e-6, `logsumexp([1, 2, 3]) = ${lse[3]}`);
   assert.equal(await vals(ht.logsumexp(tensor([-inf, -inf]))), [-inf], 'over all axes');
   assert.equal(await vals(ht.logsumexp(tensor(new Float32Array(4).fill(-inf), [2, 2]), [0, 1], true)), [-inf], 'keepdims');
+  // Every reduction path: long rows (split into chunks, then the partials), columns as vec4 units.
+  const rows = new Float32Array(3 * 2000).fill(-inf);
+  rows[1 * 2000 + 1234] = 0.5;
+  rows.fill(0, 2 * 2000);
+  const lseRows = await vals(ht.logsumexp(tensor(rows, [3, 2000]), 1));
+  assert.equal(lseRows.slice(0, 2), [-inf, 0.5], 'long rows');
+  assert.ok(Math.abs(lseRows[2]! - Math.log(2000)) < 1e-5, `logsumexp of 2000 zeros: ${lseRows[2]}`);
+  const cols = tensor([-inf, 1, -inf, 2, -inf, 1, -inf, 2], [2, 4]);
+  const lseCols = await vals(ht.logsumexp(cols, 0));
+  assert.equal([lseCols[0], lseCols[2]], [-inf, -inf], `columns: ${lseCols}`);
+  assert.ok(Math.abs(lseCols[1]! - (1 + Math.log(2))) < 1e-6, `columns: ${lseCols}`);
+  cols.dispose();
   // A row with no finite entry has no distribution: NaN (PyTorch and JAX agree); -inf entries of
   // other rows get probability 0 and log-probability -inf.
   const sm = await vals(ht.softmax(x, 1));

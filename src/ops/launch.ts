@@ -242,7 +242,14 @@ function shapeText(s: Shape): string {
 
 // ---- reductions ---------------------------------------------------------------------------
 
-export type ReduceKind = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin';
+/**
+ * The reductions. 'maxShift' is max with an infinite result replaced by 0: the shift of
+ * logsumexp and logSoftmax, where -inf - (-inf) would otherwise give NaN (one kernel, no extra pass).
+ */
+export type ReduceKind = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin' | 'maxShift';
+
+/** WGSL: v (of type T) with +-inf replaced by 0. */
+const finiteOrZero = (v: string, T: string): string => `select(${v}, ${T}(0.0), abs(${v}) > ${T}(3.4028234e38))`;
 
 /** WGSL: whether x (of type T, with U its unsigned twin) is NaN, by its bits. */
 const isNan = (x: string, U: string): string => `((bitcast<${U}>(${x}) & ${U}(0x7fffffffu)) > ${U}(0x7f800000u))`;
@@ -256,6 +263,7 @@ const REDUCE: Record<ReduceKind, { init: string; merge: (acc: string, v: string,
   sum: { init: '0.0', merge: (acc, v) => `${acc} + ${v}` },
   prod: { init: '1.0', merge: (acc, v) => `${acc} * ${v}` },
   max: { init: 'neg_inf()', merge: (acc, v, _T, U) => `select(max(${acc}, ${v}), ${acc} + ${v}, ${isNan(acc, U)} | ${isNan(v, U)})` },
+  maxShift: { init: 'neg_inf()', merge: (acc, v, T, U) => REDUCE.max.merge(acc, v, T, U) },
   min: { init: 'pos_inf()', merge: (acc, v, _T, U) => `select(min(${acc}, ${v}), ${acc} + ${v}, ${isNan(acc, U)} | ${isNan(v, U)})` },
   argmax: { init: 'neg_inf()', merge: () => '' },
   argmin: { init: 'pos_inf()', merge: () => '' },
@@ -269,14 +277,16 @@ function reduceKernel(kind: ReduceKind, vec4: boolean): Kernel {
     const combine = arg
       ? `let better = ((v ${kind === 'argmax' ? '>' : '<'} acc) | ${isNan('v', U)}) & !${isNan('acc', U)}; arg = select(arg, ${U}(r), better); acc = select(acc, v, better);`
       : `acc = ${spec.merge('acc', 'v', T, U)};`;
-    return kernel(reduceSrc, { WG, T, U, INIT: `${T}(${spec.init})`, COMBINE: combine, RESULT: arg ? `${T}(arg)` : 'acc' });
+    const result = arg ? `${T}(arg)` : kind === 'maxShift' ? finiteOrZero('acc', T) : 'acc';
+    return kernel(reduceSrc, { WG, T, U, INIT: `${T}(${spec.init})`, COMBINE: combine, RESULT: result });
   });
 }
 
-type RowKind = 'sum' | 'prod' | 'max' | 'min';
+type RowKind = 'sum' | 'prod' | 'max' | 'min' | 'maxShift';
 
-function reduceRowsKernel(kind: RowKind, vec4: boolean): Kernel {
-  return memoKernel(`reduceRows|${kind}|${vec4}`, () => {
+/** The row kernel; 'maxShift' applies its replacement only when it writes final results (`last`). */
+function reduceRowsKernel(kind: RowKind, vec4: boolean, last: boolean): Kernel {
+  return memoKernel(`reduceRows|${kind}|${vec4}|${last}`, () => {
     const combine = `acc = ${REDUCE[kind].merge('acc', 'v', 'f32', 'u32')};`;
     const loop = vec4
       ? `    for (var q = (row + start) / 4u + lid.x; q < (row + stop) / 4u; q = q + ${WG}u) {
@@ -293,6 +303,7 @@ function reduceRowsKernel(kind: RowKind, vec4: boolean): Kernel {
       INIT: REDUCE[kind].init,
       LOOP: loop,
       COMBINE2: `mine = ${REDUCE[kind].merge('mine', 'v', 'f32', 'u32')};`,
+      RESULT: kind === 'maxShift' && last ? finiteOrZero('partial[0]', 'f32') : 'partial[0]',
     });
   });
 }
@@ -306,7 +317,7 @@ export function reduceARB(x: Tensor, A: number, R: number, B: number, kind: Redu
     const vec4 = R % 4 === 0;
     const chunk = vec4 ? Math.ceil(R / C / 4) * 4 : Math.ceil(R / C);
     const partial = empty([A, C]);
-    engine().dispatch(reduceRowsKernel(kind as RowKind, vec4), [partial.buffer, x.buffer], new Uint32Array([A, R, C, chunk]).buffer, grid(A * C * WG, WG));
+    engine().dispatch(reduceRowsKernel(kind as RowKind, vec4, C === 1), [partial.buffer, x.buffer], new Uint32Array([A, R, C, chunk]).buffer, grid(A * C * WG, WG));
     if (C === 1) return partial;
     const out = reduceARB(partial, A, C, 1, kind);
     partial.dispose();

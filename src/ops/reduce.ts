@@ -33,7 +33,8 @@ function reduceLaunch(x: Tensor, axes: number[], keepdims: boolean, kind: Reduce
   const contiguousBlock = axes.length === 0 || axes[axes.length - 1]! - axes[0]! === axes.length - 1;
   let flat: Tensor;
   if (axes.length === 0) {
-    flat = elementwise({ shape: x.shape, expr: 'a', inputs: [{ tensor: x }] });
+    const expr = kind === 'maxShift' ? 'select(a, 0.0, abs(a) > 3.4028234e38)' : 'a';
+    flat = elementwise({ shape: x.shape, expr, inputs: [{ tensor: x }] });
   } else if (contiguousBlock) {
     const A = sizeOf(x.shape.slice(0, axes[0]));
     const R = sizeOf(axes.map((a) => x.shape[a]!));
@@ -184,16 +185,13 @@ export function logsumexp(x: Tensor, axes?: Axes, keepdims = false): Tensor {
 
 /**
  * max(x) over `axes` (kept as 1s), with an infinite max replaced by 0, as a constant for autodiff:
- * the shift of logsumexp and logSoftmax, which cancels mathematically. The kernels alone,
+ * the shift of logsumexp and logSoftmax, which cancels mathematically. The kernel alone,
  * unrecorded, so no tape saves it and no tangent or max mask is computed for it
  * (stopGradient(max(x)) would still pay for max's rules). Without the replacement a slice of
  * -inf would compute -inf - (-inf) = NaN; with it, logsumexp gives -inf there, as PyTorch does.
  */
 function constantShift(x: Tensor, axes: number[]): Tensor {
-  const m = reduceLaunch(x, axes, true, 'max');
-  const finite = elementwise({ shape: m.shape, expr: 'select(a, 0.0, abs(a) > 3.4028234e38)', inputs: [{ tensor: m }] });
-  m.dispose();
-  return finite;
+  return reduceLaunch(x, axes, true, 'maxShift');
 }
 
 /** log(softmax(x)) along `axis`, stable for large |x|; NaN on a slice that is all -inf (no distribution). */
