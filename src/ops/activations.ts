@@ -1,7 +1,7 @@
 // Activation functions: each a WGSL expression and its derivative d(x) or d(y), used by both the
 // VJP and the JVP (see map.ts). NaN inputs give NaN outputs (relu and leakyRelu included).
 import { Tensor } from '../tensor.js';
-import { unary } from './map.js';
+import { unary, unaryWith } from './map.js';
 import { add, greater, mul, sub, where } from './binary.js';
 import { erf, exp, neg, square, tanh } from './math.js';
 
@@ -25,7 +25,7 @@ export const silu = unary('silu', 'a * sigmoidf(a)', {
   },
 });
 
-const leakyReluOp = unary('leakyRelu', 'select(a, a * p.scalars.x, a < 0.0)', {
+const leakyReluOp = unaryWith<[number]>('leakyRelu', 'select(a, a * p.scalars.x, a < 0.0)', {
   d: (x, _y, [slope]) => where(greater(x, 0), 1, slope!),
 });
 
@@ -34,7 +34,7 @@ export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   return leakyReluOp(x, slope);
 }
 
-const eluOp = unary('elu', 'select(a, p.scalars.x * expm1f(a), a < 0.0)', {
+const eluOp = unaryWith<[number]>('elu', 'select(a, p.scalars.x * expm1f(a), a < 0.0)', {
   d: (x, _y, [alpha]) => where(greater(x, 0), 1, mul(exp(x), alpha!)),
 });
 

@@ -10,7 +10,7 @@
 import { Tensor } from '../tensor.js';
 import { checkF32, record, type Primitive } from './core.js';
 import { broadcastShapes, unbroadcast } from './shape.js';
-import { addOpt, asTensor, binary, launchBroadcast, lift2, unary, type Operand } from './map.js';
+import { addOpt, asTensor, binary, launchBroadcast, lift2, unaryWith, type Operand } from './map.js';
 import { log, neg } from './math.js';
 
 export type { Operand } from './map.js';
@@ -118,9 +118,9 @@ export const notEqual = cmp('notEqual', '!=');
 // ---- clamp ----------------------------------------------------------------------------------
 
 // 1 where lo <= x <= hi (bounds in p.scalars), else 0: clamp's derivative, as in PyTorch.
-const inRange = unary('inRange', 'select(0.0, 1.0, a >= p.scalars.x && a <= p.scalars.y)', { nondiff: true });
+const inRange = unaryWith<[number, number]>('inRange', 'select(0.0, 1.0, a >= p.scalars.x && a <= p.scalars.y)', { nondiff: true });
 
-const clampOp = unary('clamp', 'clamp_nan(a, p.scalars.x, p.scalars.y)', {
+const clampOp = unaryWith<[number, number]>('clamp', 'clamp_nan(a, p.scalars.x, p.scalars.y)', {
   d: (x, _y, [lo, hi]) => inRange(x, lo!, hi!),
 });
 

@@ -8,3 +8,4 @@ export { reshape, permute, transpose, broadcastTo, slice, pad, concat, stack, ga
 export { full, zeros, ones, zerosLike, onesLike, arange, randomUniform, randomNormal, type RandomOptions } from './create.js';
 export { forceMatmulVariant, matmulVariant, matmulVariants, type MatmulVariantName } from './launch.js';
 export type { Primitive, VjpContext, JvpContext } from './core.js';
+export type { UnaryFn, BinaryFn, Scalars } from './map.js';

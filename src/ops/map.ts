@@ -49,11 +49,16 @@ export interface UnarySpec {
   nondiff?: boolean;
 }
 
-/** A unary op's function (extra arguments are its scalars), with its Primitive attached. */
-export type UnaryFn = ((x: Tensor, ...s: number[]) => Tensor) & { prim: Primitive<Scalars> };
+/** A unary op's function (S: the numbers it takes after x, its scalars), with its Primitive attached. */
+export type UnaryFn<S extends number[] = []> = ((x: Tensor, ...s: S) => Tensor) & { prim: Primitive<Scalars> };
 
 /** A unary elementwise op: `expr` is WGSL over `a` (the input) and `p.scalars` (its parameters). */
 export function unary(name: string, expr: string, spec: UnarySpec): UnaryFn {
+  return unaryWith<[]>(name, expr, spec);
+}
+
+/** A unary op with scalar parameters S (numbers after x, read by `expr` as p.scalars.x, .y, ...). */
+export function unaryWith<S extends number[]>(name: string, expr: string, spec: UnarySpec): UnaryFn<S> {
   const uses = spec.uses ?? 'x';
   const d = spec.d;
   const prim: Primitive<Scalars> = {
@@ -64,7 +69,7 @@ export function unary(name: string, expr: string, spec: UnarySpec): UnaryFn {
     jvp: spec.jvp ?? (d && (([dx], { inputs: [x], out, params }) => mul(dx!, d(x!, out, params)))),
   };
   if (spec.vjp && spec.saves) prim.saves = spec.saves;
-  const fn = (x: Tensor, ...s: number[]): Tensor => {
+  const fn = (x: Tensor, ...s: S): Tensor => {
     checkF32(name, x);
     const out = elementwise({ shape: x.shape, expr, inputs: [{ tensor: x }], scalars: s });
     return record(prim, [x], out, s);

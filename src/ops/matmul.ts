@@ -56,6 +56,11 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     if ((a.rank === 1 && opts.transA) || (b.rank === 1 && opts.transB)) {
       throw new Error(`hypertape: matmul: a transpose flag on a 1-D operand (${a.describe()} @ ${b.describe()}, transA ${!!opts.transA}, transB ${!!opts.transB}) has no meaning; drop it`);
     }
+    const ka = a.rank === 1 ? a.shape[0]! : a.shape[a.rank - (opts.transA ? 2 : 1)]!;
+    const kb = b.rank === 1 ? b.shape[0]! : b.shape[b.rank - (opts.transB ? 1 : 2)]!;
+    if (ka !== kb) {
+      throw new Error(`hypertape: matmul: inner dims differ: ${a.describe()}${opts.transA ? '^T' : ''} @ ${b.describe()}${opts.transB ? '^T' : ''} (${ka} vs ${kb}; a 1-D operand is a vector of length K)`);
+    }
     const a2 = a.rank === 1 ? reshape(a, [1, a.shape[0]!]) : a;
     const b2 = b.rank === 1 ? reshape(b, [b.shape[0]!, 1]) : b;
     const c = matmul(a2, b2, opts);
