@@ -34,6 +34,7 @@ function savesFor(uses: Uses): { inputs: number[]; output: boolean } {
 /** Scalar parameters of an op (leakyRelu's slope, clamp's bounds), passed to the kernel as p.scalars. */
 export type Scalars = readonly number[];
 
+/** The rules of a unary op: its derivative d (shared by VJP and JVP), or explicit VJP and JVP. */
 export interface UnarySpec {
   /** What `d` reads (default 'x'). */
   uses?: Uses;
