@@ -286,6 +286,10 @@ const moreOps: Check = {
         const f = (t: Tensor) => crossEntropy(reshape(add(mul(gelu(t), tan(t)), mul(erf(t), silu(t))), [4, 6]), tensor(Int32Array.from([1, 0, 5, 2])), { weights: tensor([0.5, 1, 1.5, 2]) });
         await checkGrads(f, [tensor(Float32Array.from(randArray(24, 84, -1, 1)), [24])], { order: 2, name: 'crossEntropy of gelu, tan, erf, silu' });
       },
+      async () => {
+        const f = (t: Tensor) => cumsum(prod(reshape(add(add(mul(atan(t), expm1(t)), log1p(mul(t, 0.5))), 1), [4, 6]), 1), 0);
+        await checkGrads(f, [tensor(Float32Array.from(randArray(24, 85, -0.9, 0.9)), [24])], { order: 2, name: 'cumsum of prod of atan, expm1, log1p' });
+      },
     ]);
     dispose([X, M]);
   },
