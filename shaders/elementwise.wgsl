@@ -25,6 +25,35 @@ fn from_bits(bits: u32) -> f32 {
   return bitcast<f32>(b);
 }
 
+// NaN by its bits, so that no compiler's finite-math assumption can fold the test away.
+fn is_nan(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// exp and log with their limits pinned: WGSL leaves exp(-inf), log(0) and log of a negative
+// number open, and some adapters (SwiftShader) return about -88 for log(0). The selects leave
+// every other value as the built-in computes it.
+fn expf(a: f32) -> f32 {
+  return select(exp(a), 0.0, a < -104.0); // e^-104 is below the smallest f32 denormal
+}
+
+fn logf(a: f32) -> f32 {
+  return select(select(log(a), from_bits(0xff800000u), a == 0.0), from_bits(0x7fc00000u), a < 0.0);
+}
+
+// max, min and clamp that return NaN when an operand is NaN (WGSL leaves that case open).
+fn max_nan(a: f32, b: f32) -> f32 {
+  return select(max(a, b), a + b, is_nan(a) || is_nan(b));
+}
+
+fn min_nan(a: f32, b: f32) -> f32 {
+  return select(min(a, b), a + b, is_nan(a) || is_nan(b));
+}
+
+fn clamp_nan(x: f32, lo: f32, hi: f32) -> f32 {
+  return select(min(max(x, lo), hi), x, is_nan(x));
+}
+
 fn powf(a: f32, b: f32) -> f32 {
   if (b == 0.0) { return 1.0; }
   let m = pow(abs(a), b);
@@ -49,6 +78,8 @@ fn softplusf(x: f32) -> f32 {
 }
 
 {{TRIG}}
+
+{{SPECIAL}}
 
 fn sigmoidf(x: f32) -> f32 {
   let e = exp(-abs(x));

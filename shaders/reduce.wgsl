@@ -15,9 +15,14 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> out: array<{{T}}>;
 @group(0) @binding(2) var<storage, read> x: array<{{T}}>;
 
-// -inf cannot be a WGSL constant; reading the bits from a variable makes it a runtime value.
+// Infinities cannot be WGSL constants; reading the bits from a variable makes them runtime values.
 fn neg_inf() -> f32 {
   var b = 0xff800000u;
+  return bitcast<f32>(b);
+}
+
+fn pos_inf() -> f32 {
+  var b = 0x7f800000u;
   return bitcast<f32>(b);
 }
 

@@ -12,9 +12,14 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-// -inf cannot be a WGSL constant; reading the bits from a variable makes it a runtime value.
+// Infinities cannot be WGSL constants; reading the bits from a variable makes them runtime values.
 fn neg_inf() -> f32 {
   var b = 0xff800000u;
+  return bitcast<f32>(b);
+}
+
+fn pos_inf() -> f32 {
+  var b = 0x7f800000u;
   return bitcast<f32>(b);
 }
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -47,6 +52,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     workgroupBarrier();
   }
   if (valid && lid.x == 0u) {
-    out[w] = partial[0];
+    out[w] = {{RESULT}};
   }
 }

@@ -24,3 +24,26 @@ fn sin_quadrant(x: f32, quarter: i32) -> f32 {
 
 fn sinf(x: f32) -> f32 { return sin_quadrant(x, 0); }
 fn cosf(x: f32) -> f32 { return sin_quadrant(x, 1); }
+
+// tan(x) from the same reduction: tan(r) for an even quadrant, -cot(r) for an odd one.
+fn tanf(x: f32) -> f32 {
+  let k = round(x * 0.6366197723675814);
+  let r = ((x - k * 1.5703125) - k * 4.837512969970703125e-4) - k * 7.549789954891882e-8;
+  let s = sin_kernel(r);
+  let c = cos_kernel(r);
+  return select(s / c, -c / s, (i32(k) & 1) == 1);
+}
+
+// atan(x): |x| reduced to [0, tan(pi/8)] by atan(a) = pi/2 + atan(-1/a) above tan(3pi/8) and
+// pi/4 + atan((a - 1)/(a + 1)) above tan(pi/8), then Cephes' minimax polynomial (a few ulp).
+// WGSL allows its built-in atan 4096 ulp.
+fn atanf(x: f32) -> f32 {
+  let a = abs(x);
+  let big = a > 2.414213562373095;
+  let mid = a > 0.41421356237309503;
+  let t = select(select(a, (a - 1.0) / (a + 1.0), mid), -1.0 / a, big);
+  let base = select(select(0.0, 0.7853981633974483, mid), 1.5707963267948966, big);
+  let z = t * t;
+  let r = base + ((((8.05374449538e-2 * z - 1.38776856032e-1) * z + 1.99777106478e-1) * z - 3.33329491539e-1) * z * t + t);
+  return select(r, -r, x < 0.0);
+}

@@ -29,7 +29,8 @@ s('a shape mismatch names the op and both shapes', async () => {
   await throwsWith(() => ht.matmul(m1, m2), ['matmul', '[2, 3]', '[4, 2]']);
   await throwsWith(() => ht.matmul(m1, m1, { transB: false }), ['matmul', '[2, 3]']);
   await throwsWith(() => ht.matmul(tensor(new Float32Array(24), [2, 3, 4]), tensor(new Float32Array(60), [5, 4, 3])), ['matmul', '[2, 3, 4]', '[5, 4, 3]']);
-  await throwsWith(() => ht.matmul(tensor([1, 2]), m1), ['matmul', 'rank']);
+  await throwsWith(() => ht.matmul(tensor(2), m1), ['matmul', 'rank']);
+  await throwsWith(() => ht.matmul(tensor([1, 2, 3]), m1), ['matmul', '[3]', '[2, 3]', '3 vs 2']);
   await throwsWith(() => ht.concat([m1, m2], 0), ['concat', '[2, 3]', '[4, 2]']);
 });
 

@@ -53,6 +53,24 @@ function at(x: Ref, idx: readonly number[]): number {
 
 const softplus = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
 
+/**
+ * erf in float64 by its series of positive terms erf(x) = (2/sqrt(pi)) e^(-x^2) sum_n x (2x^2)^n
+ * / (1 3 5 ... (2n + 1)), which has no cancellation; +-1 beyond |x| = 6 (erfc(6) ~ 2e-17).
+ */
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (Math.abs(x) > 6) return Math.sign(x);
+  let term = x;
+  let total = 0;
+  for (let n = 1; n < 1000 && Math.abs(term) > 1e-17 * Math.abs(total); n++) {
+    total += term;
+    term *= (2 * x * x) / (2 * n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x) * total;
+}
+
+const sigmoid = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
+
 export const UNARY: Record<string, (v: number) => number> = {
   neg: (v) => -v,
   abs: Math.abs,
@@ -64,10 +82,20 @@ export const UNARY: Record<string, (v: number) => number> = {
   sin: Math.sin,
   cos: Math.cos,
   tanh: Math.tanh,
-  sigmoid: (v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))),
-  relu: (v) => Math.max(v, 0),
+  sigmoid,
+  relu: (v) => (Number.isNaN(v) ? NaN : Math.max(v, 0)),
   softplus,
   logSigmoid: (v) => -softplus(-v),
+  tan: Math.tan,
+  atan: Math.atan,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  erf,
+  gelu: (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)),
+  geluTanh: (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))),
+  silu: (v) => v * sigmoid(v),
+  leakyRelu: (v) => (v < 0 ? 0.01 * v : v),
+  elu: (v) => (v < 0 ? Math.expm1(v) : v),
 };
 
 export const BINARY: Record<string, (a: number, b: number) => number> = {
@@ -76,7 +104,7 @@ export const BINARY: Record<string, (a: number, b: number) => number> = {
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
   pow: (a, b) => a ** b,
-  maximum: Math.max,
+  maximum: Math.max, // NaN if either is NaN, like the kernels
   minimum: Math.min,
   less: (a, b) => +(a < b),
   lessEqual: (a, b) => +(a <= b),
@@ -146,7 +174,7 @@ export function where(c: Ref, a: Ref, b: Ref): Ref {
 
 // ---- reductions ---------------------------------------------------------------------------
 
-export type ReduceKind = 'sum' | 'mean' | 'max' | 'logsumexp' | 'argmax';
+export type ReduceKind = 'sum' | 'mean' | 'max' | 'logsumexp' | 'argmax' | 'prod' | 'min' | 'argmin' | 'var';
 
 function normAxes(axes: number | readonly number[] | undefined, rank: number): number[] {
   if (axes === undefined) return [...Array(rank).keys()];
@@ -178,8 +206,26 @@ export function reduce(kind: ReduceKind, x: Ref, axes?: number | readonly number
     }
     count[o]!++;
   }
+  const low = new Float64Array(n).fill(Infinity);
+  const argLow = new Float64Array(n);
+  const seen = new Float64Array(n);
+  const nanAt = new Float64Array(n).fill(-1);
+  for (let f = 0; f < x.data.length; f++) {
+    const o = slot[f]!;
+    const v = x.data[f]!;
+    if (Number.isNaN(v) && nanAt[o]! < 0) nanAt[o] = seen[o]!;
+    if (v < low[o]!) {
+      low[o] = v;
+      argLow[o] = seen[o]!;
+    }
+    seen[o]!++;
+  }
   const acc = new Float64Array(n);
-  if (kind === 'sum' || kind === 'mean') for (let f = 0; f < x.data.length; f++) acc[slot[f]!]! += x.data[f]!;
+  if (kind === 'sum' || kind === 'mean' || kind === 'var') for (let f = 0; f < x.data.length; f++) acc[slot[f]!]! += x.data[f]!;
+  const prodAcc = new Float64Array(n).fill(1);
+  if (kind === 'prod') for (let f = 0; f < x.data.length; f++) prodAcc[slot[f]!]! *= x.data[f]!;
+  const sq = new Float64Array(n);
+  if (kind === 'var') for (let f = 0; f < x.data.length; f++) sq[slot[f]!]! += (x.data[f]! - acc[slot[f]!]! / count[slot[f]!]!) ** 2;
   if (kind === 'logsumexp') for (let f = 0; f < x.data.length; f++) acc[slot[f]!]! += Math.exp(x.data[f]! - best[slot[f]!]!);
   const data = Float64Array.from({ length: n }, (_, o) => {
     switch (kind) {
@@ -188,9 +234,17 @@ export function reduce(kind: ReduceKind, x: Ref, axes?: number | readonly number
       case 'mean':
         return acc[o]! / count[o]!;
       case 'max':
-        return best[o]!;
+        return nanAt[o]! >= 0 ? NaN : best[o]!;
       case 'argmax':
-        return arg[o]!;
+        return nanAt[o]! >= 0 ? nanAt[o]! : arg[o]!;
+      case 'min':
+        return nanAt[o]! >= 0 ? NaN : low[o]!;
+      case 'argmin':
+        return nanAt[o]! >= 0 ? nanAt[o]! : argLow[o]!;
+      case 'prod':
+        return prodAcc[o]!;
+      case 'var': // population variance (correction 0)
+        return sq[o]! / count[o]!;
       case 'logsumexp':
         return best[o]! + Math.log(acc[o]!);
     }
@@ -319,4 +373,50 @@ export function oneHot(labels: readonly number[], labelShape: readonly number[],
     if (l >= 0 && l < depth) data[i * depth + l] = 1;
   });
   return { shape: [...labelShape, depth], data };
+}
+
+// ---- ops of issue 15 ----------------------------------------------------------------------
+
+/** clamp(x, lo, hi) elementwise; NaN stays NaN. */
+export function clamp(x: Ref, lo: number, hi: number): Ref {
+  return { shape: [...x.shape], data: x.data.map((v) => (Number.isNaN(v) ? NaN : Math.min(Math.max(v, lo), hi))) };
+}
+
+/** Inclusive cumulative sum along `axis` (backwards with reverse). */
+export function cumsum(x: Ref, axis: number, reverse = false): Ref {
+  const ax = axis < 0 ? axis + x.shape.length : axis;
+  const data = new Float64Array(x.data.length);
+  const st = strides(x.shape);
+  const R = x.shape[ax]!;
+  forEachIndex(x.shape, (f, idx) => {
+    if (idx[ax] !== 0) return;
+    let acc = 0;
+    for (let k = 0; k < R; k++) {
+      const r = reverse ? R - 1 - k : k;
+      const i = f + r * st[ax]!;
+      acc += x.data[i]!;
+      data[i] = acc;
+    }
+  });
+  return { shape: [...x.shape], data };
+}
+
+/** x reversed along `axes`. */
+export function flip(x: Ref, axes: readonly number[]): Ref {
+  const ax = axes.map((a) => (a < 0 ? a + x.shape.length : a));
+  const data = new Float64Array(x.data.length);
+  forEachIndex(x.shape, (f, idx) => (data[f] = at(x, idx.map((v, d) => (ax.includes(d) ? x.shape[d]! - 1 - v : v)))));
+  return { shape: [...x.shape], data };
+}
+
+/** NumPy's tile. */
+export function tile(x: Ref, reps: readonly number[]): Ref {
+  const rank = Math.max(x.shape.length, reps.length);
+  const xs = [...new Array<number>(rank - x.shape.length).fill(1), ...x.shape];
+  const r = [...new Array<number>(rank - reps.length).fill(1), ...reps];
+  const shape = xs.map((d, i) => d * r[i]!);
+  const src = reshape(x, xs);
+  const data = new Float64Array(size(shape));
+  forEachIndex(shape, (f, idx) => (data[f] = at(src, idx.map((v, d) => v % xs[d]!))));
+  return { shape, data };
 }

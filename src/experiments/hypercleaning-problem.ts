@@ -11,7 +11,7 @@
 // under 2 / gamma. The sum would multiply it by 5,000.
 // Example i is flagged as corrupted when sigmoid(lambda_i) < sigmoid(-3), i.e. lambda_i < -3.
 import {
-  Tensor, add, argmax, matmul, mean, mul, neg, logSoftmax, sigmoid, softmax, square, sub, sum, tidy, zeros, dispose,
+  Tensor, add, argmax, crossEntropy, matmul, mul, sigmoid, softmax, square, sub, sum, tidy, zeros, dispose,
 } from '../index.js';
 import type { BilevelProblem } from '../bilevel/index.js';
 import { FEATURES } from './hypercleaning-data.js';
@@ -40,12 +40,12 @@ function scores(W: Tensor, set: DeviceExamples): Tensor {
 
 /** CE(W x_i, y_i) = -log softmax(W x_i)[y_i] for every example, shape [n]. */
 export function crossEntropies(W: Tensor, set: DeviceExamples): Tensor {
-  return neg(sum(mul(set.yT, logSoftmax(scores(W, set), 0)), 0));
+  return crossEntropy(scores(W, set), set.yT, { axis: 0, reduction: 'none' });
 }
 
 /** g with per-example weights (sigmoid(lambda) in the bilevel problem; 0/1 for the clean-only oracle). */
 export function weightedTrainingLoss(W: Tensor, weights: Tensor, train: DeviceExamples, rho: number): Tensor {
-  return add(mean(mul(weights, crossEntropies(W, train))), mul(sum(square(W)), rho));
+  return add(crossEntropy(scores(W, train), train.yT, { axis: 0, weights }), mul(sum(square(W)), rho));
 }
 
 /**
@@ -64,8 +64,9 @@ export function innerStep(W: Tensor, weights: Tensor, train: DeviceExamples, s: 
   return sub(W, mul(trainingLossGradient(W, weights, train, s.rho), s.gamma));
 }
 
+/** f(W): the mean cross-entropy over the validation set. */
 export function validationLoss(W: Tensor, val: DeviceExamples): Tensor {
-  return mean(crossEntropies(W, val));
+  return crossEntropy(scores(W, val), val.yT, { axis: 0 });
 }
 
 /** W_0 = 0: the classifier every inner run starts from. */

@@ -15,6 +15,7 @@ function matmulParams(bType = 'f32'): string {
 }
 import randomSrc from '../../shaders/random.wgsl';
 import trigSrc from '../../shaders/trig.wgsl';
+import specialSrc from '../../shaders/special.wgsl';
 import gatherSrc from '../../shaders/gather.wgsl';
 import oneHotSrc from '../../shaders/one_hot.wgsl';
 import { engine } from '../gpu/device.js';
@@ -40,7 +41,7 @@ const kernelsByKey = new Map<string, Kernel>();
  * The kernel for a short key, built by `make` the first time: launches name their kernel by its
  * parameters and skip filling the template (and hashing its text) on every dispatch.
  */
-function memoKernel(key: string, make: () => Kernel): Kernel {
+export function memoKernel(key: string, make: () => Kernel): Kernel {
   let k = kernelsByKey.get(key);
   if (!k) kernelsByKey.set(key, (k = make()));
   return k;
@@ -72,7 +73,8 @@ export interface Operand {
   strides?: readonly number[];
 }
 
-const WG = 64;
+/** Invocations per workgroup of the elementwise, reduction and other grid-stride kernels. */
+export const WG = 64;
 const MAX_RANK = 8;
 
 /** Merges neighbouring dims that every operand walks contiguously, so most launches are rank 1. */
@@ -174,7 +176,7 @@ function buildElementwise(expr: string, modes: Mode[], rank: number, dtypes: DTy
     .replace('    out[u + p.offsets.x] = r;', '    let keep = out[u + p.offsets.x];\n    out[u + p.offsets.x] = select(keep, r, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.tail));')
     .replace(/^/gm, '  ')
     .replace(/^/, '  if (first == 0u && p.tail > 0u) {\n    let u = p.units;\n') + '\n  }' : '';
-  return kernel(elementwiseSrc, { OUT_T: type(dtypes[0]!), BINDINGS: bindings, WG, UNIT: unit, TAIL: tail, TRIG: trigSrc });
+  return kernel(elementwiseSrc, { OUT_T: type(dtypes[0]!), BINDINGS: bindings, WG, UNIT: unit, TAIL: tail, TRIG: trigSrc, SPECIAL: specialSrc });
 }
 
 // One parameter block, reused: dispatch() copies it out at once.
@@ -204,6 +206,8 @@ export function elementwise(opts: {
 }): Tensor {
   const { shape, inputs } = opts;
   for (const o of inputs) void o.tensor.storage; // as checkInputs, without an array per call
+  if (inputs.length > 3) throw new Error(`hypertape internal: the elementwise kernel takes at most 3 inputs (a, b, c), got ${inputs.length} for '${opts.expr}'`);
+  if ((opts.scalars?.length ?? 0) > 4) throw new Error(`hypertape internal: the elementwise kernel takes at most 4 scalars, got ${opts.scalars!.length} for '${opts.expr}'`);
   const n = sizeOf(shape);
   const outT = opts.out?.tensor ?? empty(shape, opts.outDtype ?? 'f32');
   outT.knownRange = undefined; // written on the GPU: no longer known on the CPU
@@ -248,32 +252,52 @@ function shapeText(s: Shape): string {
 
 // ---- reductions ---------------------------------------------------------------------------
 
-export type ReduceKind = 'sum' | 'max' | 'argmax';
+/**
+ * The reductions. 'maxShift' is max with an infinite result replaced by 0: the shift of
+ * logsumexp and logSoftmax, where -inf - (-inf) would otherwise give NaN (one kernel, no extra pass).
+ */
+export type ReduceKind = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin' | 'maxShift';
 
-// Written for T = f32 or vec4<f32> (U = u32 or vec4<u32>): a vec4 unit reduces 4 outputs at once.
-const REDUCE: Record<ReduceKind, { init: string; combine: string; result: string; scalar: string }> = {
-  sum: { init: '{{T}}(0.0)', combine: 'acc = acc + v;', result: 'acc', scalar: 'acc = acc + v;' },
-  max: { init: '{{T}}(neg_inf())', combine: 'acc = max(acc, v);', result: 'acc', scalar: 'acc = max(acc, v);' },
-  argmax: {
-    init: '{{T}}(neg_inf())',
-    combine: 'let better = v > acc; arg = select(arg, {{U}}(r), better); acc = select(acc, v, better);',
-    result: '{{T}}(arg)',
-    scalar: '',
-  },
+/** WGSL: v (of type T) with +-inf replaced by 0. */
+const finiteOrZero = (v: string, T: string): string => `select(${v}, ${T}(0.0), abs(${v}) > ${T}(3.4028234e38))`;
+
+/** WGSL: whether x (of type T, with U its unsigned twin) is NaN, by its bits. */
+const isNan = (x: string, U: string): string => `((bitcast<${U}>(${x}) & ${U}(0x7fffffffu)) > ${U}(0x7f800000u))`;
+
+/**
+ * Each reduction as WGSL for T = f32 or vec4<f32> (U = u32 or vec4<u32>): its start value and how
+ * it merges a value v into acc. max and min propagate NaN (acc + v is NaN when either is); argmax
+ * and argmin take the first NaN as the extreme, as NumPy and PyTorch do.
+ */
+const REDUCE: Record<ReduceKind, { init: string; merge: (acc: string, v: string, T: string, U: string) => string }> = {
+  sum: { init: '0.0', merge: (acc, v) => `${acc} + ${v}` },
+  prod: { init: '1.0', merge: (acc, v) => `${acc} * ${v}` },
+  max: { init: 'neg_inf()', merge: (acc, v, _T, U) => `select(max(${acc}, ${v}), ${acc} + ${v}, ${isNan(acc, U)} | ${isNan(v, U)})` },
+  maxShift: { init: 'neg_inf()', merge: (acc, v, T, U) => REDUCE.max.merge(acc, v, T, U) },
+  min: { init: 'pos_inf()', merge: (acc, v, _T, U) => `select(min(${acc}, ${v}), ${acc} + ${v}, ${isNan(acc, U)} | ${isNan(v, U)})` },
+  argmax: { init: 'neg_inf()', merge: () => '' },
+  argmin: { init: 'pos_inf()', merge: () => '' },
 };
 
 function reduceKernel(kind: ReduceKind, vec4: boolean): Kernel {
   return memoKernel(`reduce|${kind}|${vec4}`, () => {
     const [T, U] = vec4 ? ['vec4<f32>', 'vec4<u32>'] : ['f32', 'u32'];
     const spec = REDUCE[kind];
-    const fill = (t: string) => t.replace(/\{\{T\}\}/g, T).replace(/\{\{U\}\}/g, U);
-    return kernel(reduceSrc, { WG, T, U, INIT: fill(spec.init), COMBINE: fill(spec.combine), RESULT: fill(spec.result) });
+    const arg = kind === 'argmax' || kind === 'argmin';
+    const combine = arg
+      ? `let better = ((v ${kind === 'argmax' ? '>' : '<'} acc) | ${isNan('v', U)}) & !${isNan('acc', U)}; arg = select(arg, ${U}(r), better); acc = select(acc, v, better);`
+      : `acc = ${spec.merge('acc', 'v', T, U)};`;
+    const result = arg ? `${T}(arg)` : kind === 'maxShift' ? finiteOrZero('acc', T) : 'acc';
+    return kernel(reduceSrc, { WG, T, U, INIT: `${T}(${spec.init})`, COMBINE: combine, RESULT: result });
   });
 }
 
-function reduceRowsKernel(kind: 'sum' | 'max', vec4: boolean): Kernel {
-  return memoKernel(`reduceRows|${kind}|${vec4}`, () => {
-    const combine = REDUCE[kind].scalar;
+type RowKind = 'sum' | 'prod' | 'max' | 'min' | 'maxShift';
+
+/** The row kernel; 'maxShift' applies its replacement only when it writes final results (`last`). */
+function reduceRowsKernel(kind: RowKind, vec4: boolean, last: boolean): Kernel {
+  return memoKernel(`reduceRows|${kind}|${vec4}|${last}`, () => {
+    const combine = `acc = ${REDUCE[kind].merge('acc', 'v', 'f32', 'u32')};`;
     const loop = vec4
       ? `    for (var q = (row + start) / 4u + lid.x; q < (row + stop) / 4u; q = q + ${WG}u) {
       let v4 = x[q];
@@ -286,9 +310,10 @@ function reduceRowsKernel(kind: 'sum' | 'max', vec4: boolean): Kernel {
     return kernel(reduceRowsSrc, {
       WG,
       X_T: vec4 ? 'vec4<f32>' : 'f32',
-      INIT: kind === 'sum' ? '0.0' : 'neg_inf()',
+      INIT: REDUCE[kind].init,
       LOOP: loop,
-      COMBINE2: kind === 'sum' ? 'mine = mine + v;' : 'mine = max(mine, v);',
+      COMBINE2: `mine = ${REDUCE[kind].merge('mine', 'v', 'f32', 'u32')};`,
+      RESULT: kind === 'maxShift' && last ? finiteOrZero('partial[0]', 'f32') : 'partial[0]',
     });
   });
 }
@@ -296,14 +321,14 @@ function reduceRowsKernel(kind: 'sum' | 'max', vec4: boolean): Kernel {
 /** Reduces x, viewed as [A, R, B] (contiguous), over R into a new [A, B] tensor. */
 export function reduceARB(x: Tensor, A: number, R: number, B: number, kind: ReduceKind): Tensor {
   checkInputs(x);
-  if (B === 1 && R >= 256 && kind !== 'argmax') {
+  if (B === 1 && R >= 256 && kind !== 'argmax' && kind !== 'argmin') {
     // Long rows: tree reduction per (row, chunk), then the partials. Chunks start on 16 bytes
     // when rows do, so that they can be read as vec4.
     const C = A >= 64 ? 1 : Math.min(Math.ceil(R / 1024), Math.ceil(64 / A));
     const vec4 = R % 4 === 0;
     const chunk = vec4 ? Math.ceil(R / C / 4) * 4 : Math.ceil(R / C);
     const partial = empty([A, C]);
-    engine().dispatch(reduceRowsKernel(kind, vec4), [partial.buffer, x.buffer], new Uint32Array([A, R, C, chunk]).buffer, grid(A * C * WG, WG));
+    engine().dispatch(reduceRowsKernel(kind as RowKind, vec4, C === 1), [partial.buffer, x.buffer], new Uint32Array([A, R, C, chunk]).buffer, grid(A * C * WG, WG));
     if (C === 1) return partial;
     const out = reduceARB(partial, A, C, 1, kind);
     partial.dispose();

@@ -1,9 +1,11 @@
 // Matrix product, 2-D and batched (batch dims broadcast), with transpose flags that the kernel
-// absorbs into its strides. VJP and JVP are matmuls with the flags rearranged.
+// absorbs into its strides. VJP and JVP are matmuls with the flags rearranged. A 1-D operand
+// follows NumPy: it becomes a row (first operand) or a column (second), and that axis is dropped
+// from the result; the reshapes around the product carry the derivatives.
 import { Tensor, shapeStr, sizeOf } from '../tensor.js';
 import { checkF32, record, type Primitive } from './core.js';
 import { matmulLaunch } from './launch.js';
-import { broadcastShapes, broadcastTo, unbroadcast, liftTangent } from './shape.js';
+import { broadcastShapes, broadcastTo, unbroadcast, liftTangent, reshape } from './shape.js';
 import { add } from './elementwise.js';
 
 /** Options of {@link matmul}: transposes absorbed into the kernel's strides (no copy). */
@@ -41,14 +43,33 @@ const matmulP: Primitive<Params> = {
   },
 };
 
-/** op(A) @ op(B) over the last two axes; leading axes are batch dims and broadcast. */
+/**
+ * op(A) @ op(B) over the last two axes; leading axes are batch dims and broadcast
+ * ([..., M, K] @ [..., K, N] -> [..., M, N]). A 1-D operand is a vector, as in NumPy: [K] @ [..., K, N]
+ * gives [..., N], [..., M, K] @ [K] gives [..., M], and [K] @ [K] a rank-0 dot product.
+ */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   checkF32('matmul', a, b);
+  if (a.rank === 0 || b.rank === 0) {
+    throw new Error(`hypertape: matmul needs operands of rank >= 1, got ${a.describe()} and ${b.describe()} (use mul for a scalar)`);
+  }
+  if (a.rank === 1 || b.rank === 1) {
+    if ((a.rank === 1 && opts.transA) || (b.rank === 1 && opts.transB)) {
+      throw new Error(`hypertape: matmul: a transpose flag on a 1-D operand (${a.describe()} @ ${b.describe()}, transA ${!!opts.transA}, transB ${!!opts.transB}) has no meaning; drop it`);
+    }
+    const ka = a.rank === 1 ? a.shape[0]! : a.shape[a.rank - (opts.transA ? 2 : 1)]!;
+    const kb = b.rank === 1 ? b.shape[0]! : b.shape[b.rank - (opts.transB ? 1 : 2)]!;
+    if (ka !== kb) {
+      throw new Error(`hypertape: matmul: inner dims differ: ${a.describe()}${opts.transA ? '^T' : ''} @ ${b.describe()}${opts.transB ? '^T' : ''} (${ka} vs ${kb}; a 1-D operand is a vector of length K)`);
+    }
+    const a2 = a.rank === 1 ? reshape(a, [1, a.shape[0]!]) : a;
+    const b2 = b.rank === 1 ? reshape(b, [b.shape[0]!, 1]) : b;
+    const c = matmul(a2, b2, opts);
+    const shape = c.shape.slice(0, -2).concat(a.rank === 1 ? [] : [c.shape[c.rank - 2]!], b.rank === 1 ? [] : [c.shape[c.rank - 1]!]);
+    return reshape(c, shape);
+  }
   const transA = !!opts.transA;
   const transB = !!opts.transB;
-  if (a.rank < 2 || b.rank < 2) {
-    throw new Error(`hypertape: matmul needs rank >= 2 operands, got ${a.describe()} and ${b.describe()} (reshape vectors to [1, n] or [n, 1])`);
-  }
   const [ar, ac] = [a.shape[a.rank - 2]!, a.shape[a.rank - 1]!];
   const [br, bc] = [b.shape[b.rank - 2]!, b.shape[b.rank - 1]!];
   const M = transA ? ac : ar;

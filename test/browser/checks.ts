@@ -6,6 +6,8 @@ import {
   tensor, tidy, dispose, add, sub, mul, div, maximum, exp, sin, tanh, sigmoid, softplus, logSigmoid,
   sum, mean, max, logsumexp, logSoftmax, matmul, oneHot, square, reshape, randomUniform, randomNormal,
   forceMatmulVariant, matmulVariants, grad, hvp, conv2d, maxPool2d, batchNorm, type Tensor,
+  tan, atan, log1p, expm1, erf, gelu, silu, leakyRelu, elu, clamp, min, prod, variance, cumsum, flip, tile,
+  crossEntropy, relu, argmin, concat,
 } from '../../src/index.js';
 import { randArray, assertClose } from '../helpers.js';
 import { checkGrads } from '../gradcheck.js';
@@ -272,4 +274,57 @@ const convolution: Check = {
   },
 };
 
-export const browserChecks: Check[] = [elementwise, reductions, matmuls, gradientCheck, hvpCheck, convolution, randomNumbers, toyHypergradients];
+
+// The ops of issue 15: values against float64 (test/reference.ts), NaN and -inf edges, and their
+// rules to second order through one composition that uses each of them.
+const moreOps: Check = {
+  name: 'the ops of issue 15 (tan ... crossEntropy) against float64, at edges, and to second order',
+  async run() {
+    const x = ref32(257, [257], 81, -0.95, 1.2);
+    const X = tensor(x.data);
+    const unary: [string, (t: Tensor) => Tensor][] = [['tan', tan], ['atan', atan], ['log1p', log1p], ['expm1', expm1], ['erf', erf], ['gelu', gelu], ['silu', silu], ['leakyRelu', leakyRelu], ['elu', elu]];
+    const m = ref32(7 * 13, [7, 13], 82, 0.5, 1.5);
+    const M = tensor(m.data, m.shape);
+    const z = ref32(6 * 4, [6, 4], 83, -3, 3);
+    const labels = [0, 3, 1, 3, 2, 0];
+    const ls = R.logSoftmax(z, -1);
+    const ce = labels.reduce((acc, l, i) => acc - ls.data[i * 4 + l]!, 0) / 6;
+    await allOf([
+      // f32 results of our own polynomials (shaders/special.wgsl, trig.wgsl): a few ulp.
+      ...unary.map(([name, op]) => async () => assertClose(await read(op(X)), R.unary(name, x).data, { rtol: 4e-6, atol: 1e-6 }, `${name} on [-0.95, 1.2]`)),
+      async () => assertClose(await read(clamp(X, -0.5, 0.75)), R.clamp(x, -0.5, 0.75).data, { rtol: 0, atol: 0 }, 'clamp'),
+      async () => assertClose(await read(min(M, 1)), R.reduce('min', m, 1).data, { rtol: 0, atol: 0 }, 'min over axis 1'),
+      async () => assertClose(await read(prod(M, 0)), R.reduce('prod', m, 0).data, { rtol: 1e-6, atol: 0 }, 'prod over axis 0'),
+      async () => assertClose(await read(variance(M, [0, 1])), R.reduce('var', m, [0, 1]).data, { rtol: 1e-5, atol: 0 }, 'variance of all'),
+      async () => assertClose(await read(argmin(M, 0)), R.reduce('argmin', m, 0).data, { rtol: 0, atol: 0 }, 'argmin over axis 0'),
+      async () => assertClose(await read(cumsum(M, 1, { reverse: true })), R.cumsum(m, 1, true).data, { rtol: 0, atol: 2e-6 }, 'reversed cumsum'),
+      async () => assertClose(await read(flip(M, [0, 1])), R.flip(m, [0, 1]).data, { rtol: 0, atol: 0 }, 'flip'),
+      async () => assertClose(await read(tile(M, [2, 1, 3])), R.tile(m, [2, 1, 3]).data, { rtol: 0, atol: 0 }, 'tile'),
+      async () => assertClose(await read(tidy(() => matmul(tensor(m.data.slice(0, 13)), M, { transB: true }))), R.matmul(R.ref(m.data.slice(0, 13), [1, 13]), m, false, true).data, { rtol: 1e-5, atol: 1e-6 }, 'matmul [13] @ [7, 13]^T'),
+      async () => assertClose(await read(tidy(() => crossEntropy(tensor(z.data, z.shape), tensor(Int32Array.from(labels))))), [ce], { rtol: 1e-6, atol: 1e-6 }, 'crossEntropy'),
+      async () => {
+        const got = Array.from(await read(tidy(() => concatEdges())));
+        if (!(got[0] === -Infinity && got.slice(1).every(Number.isNaN))) throw new Error(`edges: logsumexp(-inf row), relu(NaN), max([1, NaN]) gave ${got}, expected -inf, NaN, NaN`);
+      },
+      async () => {
+        const f = (t: Tensor) => crossEntropy(reshape(add(mul(gelu(t), tan(t)), mul(erf(t), silu(t))), [4, 6]), tensor(Int32Array.from([1, 0, 5, 2])), { weights: tensor([0.5, 1, 1.5, 2]) });
+        await checkGrads(f, [tensor(Float32Array.from(randArray(24, 84, -1, 1)), [24])], { order: 2, name: 'crossEntropy of gelu, tan, erf, silu' });
+      },
+      async () => {
+        const f = (t: Tensor) => cumsum(prod(reshape(add(add(mul(atan(t), expm1(t)), log1p(mul(t, 0.5))), 1), [4, 6]), 1), 0);
+        await checkGrads(f, [tensor(Float32Array.from(randArray(24, 85, -0.9, 0.9)), [24])], { order: 2, name: 'cumsum of prod of atan, expm1, log1p' });
+      },
+    ]);
+    dispose([X, M]);
+  },
+};
+
+/** logsumexp of a row of -inf, relu(NaN) and max([1, NaN]) in one tensor. */
+function concatEdges(): Tensor {
+  const lse = logsumexp(tensor([-Infinity, -Infinity]));
+  const r = relu(tensor([NaN]));
+  const mx = max(tensor([1, NaN]));
+  return concat([reshape(lse, [1]), r, reshape(mx, [1])], 0);
+}
+
+export const browserChecks: Check[] = [elementwise, reductions, matmuls, gradientCheck, hvpCheck, convolution, randomNumbers, toyHypergradients, moreOps];
