@@ -51,7 +51,10 @@ export interface UnarySpec {
 }
 
 /** A unary op's function (S: the numbers it takes after x, its scalars), with its Primitive attached. */
-export type UnaryFn<S extends number[] = []> = ((x: Tensor, ...s: S) => Tensor) & { prim: Primitive<Scalars> };
+export type UnaryFn<S extends number[] = []> = ((x: Tensor, ...s: S) => Tensor) & {
+  /** The op as data: its name, VJP and JVP rules (what the tracer records). */
+  prim: Primitive<Scalars>;
+};
 
 /** A unary elementwise op: `expr` is WGSL over `a` (the input) and `p.scalars` (its parameters). */
 export function unary(name: string, expr: string, spec: UnarySpec): UnaryFn {
@@ -95,7 +98,10 @@ export interface BinarySpec {
 }
 
 /** A binary op's function, with its Primitive attached. */
-export type BinaryFn = ((a: Operand, b: Operand) => Tensor) & { prim: Primitive<null> };
+export type BinaryFn = ((a: Operand, b: Operand) => Tensor) & {
+  /** The op as data: its name, VJP and JVP rules (what the tracer records). */
+  prim: Primitive<null>;
+};
 
 /** Launches `expr` over the broadcast of `ins` to `outShape`. */
 export function launchBroadcast(expr: string, ins: Tensor[], outShape: Shape): Tensor {
