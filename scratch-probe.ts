@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { unzipEntries } from './src/data/zip.js';
+import { decodeImage, toLuminance } from './src/data/image-decode.js';
+import { decode } from 'fast-png';
+import { resizeArea, rotateSquare } from './src/data/resize.js';
+const e = unzipEntries(readFileSync('/work/shared/data/omniglot/images_background_small1.zip'), 'x', (p) => p.endsWith('.png'));
+const bytes = e.map((x) => x.read());
+let t = performance.now(); for (const b of bytes) decode(b); console.log('fast-png', performance.now() - t);
+t = performance.now(); const imgs = bytes.map((b) => decodeImage(b, 'x')); console.log('decodeImage', performance.now() - t);
+t = performance.now(); const lums = imgs.map(toLuminance); console.log('lum', performance.now() - t);
+t = performance.now(); const rs = lums.map((l) => resizeArea(l, 105, 105, 28, 28)); console.log('resize', performance.now() - t);
+t = performance.now(); for (const r of rs) for (let q = 1; q < 4; q++) rotateSquare(r, 28, q); console.log('rotate', performance.now() - t);
