@@ -1,8 +1,22 @@
 // `hypertape task-interaction`: the problem's math on a tiny instance (the Laplacian identity,
 // the closed-form inner gradient against autodiff, the hypergradient in C and rho against float64
-// central differences and forward mode, symmetry and positivity of C under outer updates).
+// central differences and forward mode, symmetry and positivity of C under outer updates); the
+// real command on CIFAR-10 and CIFAR-100 files in the official binary format written here (pixels
+// for one, a .npy features file for the other): results.json complete, a killed process resumed
+// to the same numbers, and bad input refused by name.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dump } from 'npyjs';
+import { taskInteraction } from '../src/experiments/task-interaction.js';
+import { loadTaskState, STATE_FILE } from '../src/experiments/task-interaction-state.js';
+import { parseOptions, UsageError } from '../src/experiments/registry.js';
+import { runExperiment, type RunOutcome } from '../src/experiments/run.js';
+import { createConsole } from '../src/experiments/progress.js';
+import { rejectsWith } from './rejects.js';
 import { tensor, oneHot, transpose, tidy, grad, dispose, hypergradient, Adam, type Tensor } from '../src/node.js';
 import {
   interactionMatrix, interactionPenalty, symmetrizeTheta, innerGradient, innerObjective, taskInteractionProblem, type TaskExamples, type TaskLambda,
@@ -203,6 +217,165 @@ s('outer updates keep theta (hence C) exactly symmetric, C positive and rho posi
   }
   adam.dispose();
   dispose([lambda.theta, lambda.logRho, train.x, train.yT, val.x, val.yT]);
+});
+
+// ---- the command end to end -------------------------------------------------------------------
+
+const PIXELS = 3072;
+let root = '';
+let dir10 = '';
+let dir100 = '';
+let features100 = '';
+const quiet = { console: createConsole({ quiet: true }) };
+
+/** Records of the official binary format: label byte(s), then 3,072 pixels carrying a class-dependent pattern plus noise. */
+function records(labels: number[][], seed: number): Uint8Array {
+  const r = randArray(labels.length * PIXELS, seed, 0, 1);
+  const rec = labels[0]!.length + PIXELS;
+  const out = new Uint8Array(labels.length * rec);
+  labels.forEach((ls, i) => {
+    out.set(ls, i * rec);
+    const c = ls[ls.length - 1]!;
+    for (let j = 0; j < PIXELS; j++) out[i * rec + ls.length + j] = Math.floor(((c * 37 + (j % 97) * (c + 3)) % 160) + 95 * r[i * PIXELS + j]!);
+  });
+  return out;
+}
+
+s.before(() => {
+  root = mkdtempSync(join(tmpdir(), 'hypertape-ti-'));
+  // CIFAR-10: five training batches of 14 records (7 per class in all), a test batch of 40.
+  dir10 = join(root, 'cifar-10-batches-bin');
+  mkdirSync(dir10);
+  for (let b = 1; b <= 5; b++) writeFileSync(join(dir10, `data_batch_${b}.bin`), records(Array.from({ length: 14 }, (_, i) => [((b - 1) * 14 + i) % 10]), b));
+  writeFileSync(join(dir10, 'test_batch.bin'), records(Array.from({ length: 40 }, (_, i) => [i % 10]), 9));
+  // CIFAR-100: coarse and fine label bytes; 2 training images per fine class, 100 test images.
+  dir100 = join(root, 'cifar-100-binary');
+  mkdirSync(dir100);
+  writeFileSync(join(dir100, 'train.bin'), records(Array.from({ length: 200 }, (_, i) => [(i % 100) % 20, i % 100]), 11));
+  writeFileSync(join(dir100, 'test.bin'), records(Array.from({ length: 100 }, (_, i) => [i % 20, i]), 12));
+  // Its features: [300, 6] float32, rows = training images then test images; a class signal in column 0..2.
+  const f = Float32Array.from(randArray(300 * 6, 13, -1, 1));
+  for (let i = 0; i < 300; i++) {
+    const c = i < 200 ? i % 100 : i - 200;
+    f[i * 6] += c / 50;
+    f[i * 6 + 1] += Math.sin(c);
+    f[i * 6 + 2] += Math.cos(c);
+  }
+  features100 = join(root, 'features100.npy');
+  writeFileSync(features100, new Uint8Array(dump(f, [300, 6])));
+});
+s.after(() => rmSync(root, { recursive: true, force: true }));
+
+const tiny = () => ['--dataset', 'cifar10,cifar100', '--data-dir', `${dir10},${dir100}`, '--features', `,${features100}`,
+  '--train-per-class', '1', '--val-per-class', '1', '--T', '6', '--K', '1,3,6', '--trials', '2', '--hyper-iterations', '5',
+  '--patience', '3', '--exact-every', '2', '--checkpoint-every', '2', '--seed', '3'];
+const TABLE_KEYS = ['K', 'testAccMean', 'testAccStd', 'hyperIters', 'secPerHyperiter', 'peakBytes'];
+
+let whole: { dir: string; outcome: RunOutcome } | null = null;
+
+s('a tiny run of both data sets end to end: results.json has every key of Table 3 and Figure 6', async () => {
+  const dir = join(root, 'whole');
+  const outcome = await runExperiment(taskInteraction, parseOptions(taskInteraction, [...tiny(), '--out', dir]), quiet);
+  whole = { dir, outcome };
+  for (const p of outcome.paths) assert.ok(existsSync(p), `${p} was written`);
+  for (const name of ['figure6-cifar10', 'figure6-cifar100', 'learned-c-cifar10', 'learned-c-cifar100']) {
+    const svg = readFileSync(join(dir, `${name}.svg`), 'utf8');
+    assert.ok(svg.startsWith('<svg') && svg.includes('</svg>'), `${name}.svg is an SVG document`);
+  }
+  assert.ok(readFileSync(join(dir, 'summary.md'), 'utf8').includes('## Table 3'));
+  const r = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+  assert.is(r.complete, true);
+  assert.equal(r.table.map((row: any) => `${row.dataset}/${row.K}`), ['cifar10/1', 'cifar10/3', 'cifar10/6', 'cifar100/1', 'cifar100/3', 'cifar100/6']);
+  for (const row of r.table) {
+    for (const k of TABLE_KEYS) assert.ok(Number.isFinite(row[k]), `table ${row.dataset} K=${row.K}: ${k} = ${row[k]}`);
+    assert.is(row.trials, 2);
+    assert.ok(row.testAccMean >= 0 && row.testAccMean <= 1 && row.secPerHyperiter > 0 && row.peakBytes > 0);
+    assert.ok(row.hyperIters >= 4 && row.hyperIters <= 5, `hyper-iterations ${row.hyperIters}: at least patience + 1, at most the maximum`);
+  }
+  assert.ok(r.table[0].peakBytes < r.table[2].peakBytes, 'K-RMD with K = 1 keeps less than full RMD');
+  for (const d of ['cifar10', 'cifar100']) assert.ok(Number.isFinite(r.baselineTestAcc[d]), `baselineTestAcc.${d}`);
+  assert.is(r.problem.datasets[1].classes, 100);
+  assert.is(r.problem.datasets[1].nTest, 100);
+  // Figure 6: every K of trial 0, the exact hypergradient at tau = 0, 2, 4 (while the run lasted).
+  assert.is(r.figure6.series.length, 6);
+  for (const s6 of r.figure6.series) {
+    assert.ok(s6.valLoss.length >= 4);
+    assert.equal(s6.exact.map((e: any) => e.tau), [0, 2, 4].filter((t) => t < s6.valLoss.length));
+    for (const e of s6.exact) assert.ok(e.norm > 0 && e.cosine >= -1.0001 && e.cosine <= 1.0001);
+    if (s6.K === 6) assert.ok(s6.exact.every((e: any) => e.cosine === 1));
+  }
+  // At tau = 0 every K is at lambda_0: one exact hypergradient, one validation loss.
+  const first = r.figure6.series.filter((x: any) => x.dataset === 'cifar10');
+  for (const x of first) {
+    assertClose([x.exact[0].norm, x.valLoss[0]], [first[0].exact[0].norm, first[0].valLoss[0]], { rtol: 1e-5 }, `K = ${x.K} at lambda_0`);
+  }
+  // The learned C: symmetric, positive, class names on the axes, blank diagonal.
+  for (const c of r.learnedC) {
+    const V = c.classNames.length;
+    assert.is(c.C.length, V);
+    for (let i = 0; i < V; i++) for (let j = 0; j < V; j++) {
+      if (i === j) assert.is(c.C[i][j], null);
+      else assert.ok(c.C[i][j] > 0 && c.C[i][j] === c.C[j][i]);
+    }
+  }
+  assert.is(r.learnedC[0].classNames[0], 'airplane');
+});
+
+s('a killed process (SIGKILL after its first save) resumes to the same numbers', async () => {
+  assert.ok(whole, 'the end-to-end test ran first');
+  const dir = join(root, 'killed');
+  const child = spawn(process.execPath, ['bin/hypertape.js', 'task-interaction', ...tiny(), '--out', dir], { stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(join(dir, STATE_FILE)) && Date.now() < deadline && child.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  child.kill('SIGKILL');
+  assert.is(await exited, null, 'the run was killed before it finished');
+  const saved = loadTaskState(dir);
+  assert.ok(saved.runs.length < 16 || saved.runs.some((r) => !r.final), 'the saved state is readable and partial');
+  // The kill may fall between state.json and the partial results.json written after it.
+  if (existsSync(join(dir, 'results.json'))) assert.is(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).complete, false);
+  const outcome = await runExperiment(taskInteraction, parseOptions(taskInteraction, [...tiny(), '--resume', dir]), quiet);
+  assert.is(outcome.dir, dir);
+  const a = whole!.outcome.results as any;
+  const b = outcome.results as any;
+  const strip = (rows: any[]) => rows.map(({ secPerHyperiter: _s, secPerHyperiterMedian: _m, peakBytes: _p, peakBytesTotal: _q, ...rest }) => rest);
+  assert.equal(strip(b.table), strip(a.table));
+  assert.equal(b.baseline, a.baseline);
+  assert.equal(b.figure6, a.figure6);
+  assert.equal(b.learnedC, a.learnedC);
+  assert.equal(loadTaskState(dir).runs.map((r) => r.best), loadTaskState(whole!.dir).runs.map((r) => r.best));
+});
+
+s('bad input: unknown data set, paths per data set, features of the wrong rows or dtype; no complete results.json', async () => {
+  await rejectsWith(() => parseOptions(taskInteraction, ['--dataset', 'cifar1000']), "unknown data set 'cifar1000'");
+  let err: unknown = null;
+  try { parseOptions(taskInteraction, ['--dataset', 'mnist']); } catch (e) { err = e; }
+  assert.ok(err instanceof UsageError);
+  await rejectsWith(() => parseOptions(taskInteraction, ['--dataset', 'cifar10,cifar100', '--data-dir', dir10]), '--data-dir gives 1 path(s) for 2 data set(s)');
+  const run = (extra: string[], out: string) => runExperiment(taskInteraction, parseOptions(taskInteraction, [
+    '--dataset', 'cifar100', '--data-dir', dir100, '--train-per-class', '1', '--val-per-class', '1', '--T', '2', '--K', '1', '--trials', '1',
+    '--hyper-iterations', '1', '--out', join(root, out), ...extra]), quiet);
+  const rows = join(root, 'rows.npy');
+  writeFileSync(rows, new Uint8Array(dump(new Float32Array(299 * 6), [299, 6])));
+  await rejectsWith(() => run(['--features', rows], 'bad-rows'), rows, '299 rows of features', 'shape [300, D]');
+  const ints = join(root, 'ints.npy');
+  writeFileSync(ints, new Uint8Array(dump(new Int32Array(300 * 6), [300, 6])));
+  await rejectsWith(() => run(['--features', ints], 'bad-dtype'), ints, "dtype 'i4'", 'float32 or float64');
+  await rejectsWith(() => run(['--features', join(root, 'none.npy')], 'no-file'), join(root, 'none.npy'), 'cannot read');
+  // A truncated batch: the reader's error, naming the file.
+  const broken = join(root, 'broken');
+  mkdirSync(broken);
+  writeFileSync(join(broken, 'train.bin'), readFileSync(join(dir100, 'train.bin')).subarray(0, 3074 * 10 + 5));
+  writeFileSync(join(broken, 'test.bin'), readFileSync(join(dir100, 'test.bin')));
+  await rejectsWith(() => runExperiment(taskInteraction, parseOptions(taskInteraction, ['--dataset', 'cifar100', '--data-dir', broken, '--out', join(root, 'bad-data')]), quiet), join(broken, 'train.bin'));
+  for (const out of ['bad-rows', 'bad-dtype', 'no-file', 'bad-data']) {
+    const p = join(root, out, 'results.json');
+    assert.ok(!existsSync(p) || JSON.parse(readFileSync(p, 'utf8')).complete === false, `${p} must not look complete`);
+  }
+  // CIFAR-100 without --data-dir: what to download.
+  await rejectsWith(() => runExperiment(taskInteraction, parseOptions(taskInteraction, ['--dataset', 'cifar100', '--out', join(root, 'none')]), quiet), 'cifar-100-binary.tar.gz');
 });
 
 s.run();

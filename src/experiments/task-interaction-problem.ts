@@ -132,6 +132,29 @@ export function taskInteractionProblem(
   };
 }
 
+/** The hyperparameter of the C = 0 reference: rho = exp(logRho) alone. */
+export type RidgeLambda = {
+  logRho: Tensor;
+};
+
+/**
+ * The reference problem without task interaction (C = 0): the same inner and outer objectives,
+ * rho the only hyperparameter. Tuned by the same outer loop, it is what learned C is compared to.
+ */
+export function ridgeProblem(train: TaskExamples, val: TaskExamples, s: TaskInteractionSettings): BilevelProblem<Tensor, RidgeLambda> {
+  const V = train.yT.shape[0]!;
+  const D = train.x.shape[1]!;
+  return {
+    T: s.T,
+    gamma: s.gamma,
+    lambdaShapes: [[]],
+    inner: (W, l) => innerObjective(W, null, exp(l.logRho), train),
+    init: () => initialWeights(V, D),
+    step: (W, l) => innerStep(W, null, exp(l.logRho), train, s.gamma),
+    outer: (W) => meanCrossEntropy(W, val),
+  };
+}
+
 /**
  * W_T: T gradient-descent steps from W_0 = 0 with a fixed C (null: C = 0, no interaction) and
  * rho, with no tape. Used for the metrics at the final lambda and for the C = 0 reference.
