@@ -219,6 +219,25 @@ s('outer updates keep theta (hence C) exactly symmetric, C positive and rho posi
   dispose([lambda.theta, lambda.logRho, train.x, train.yT, val.x, val.yT]);
 });
 
+s('Adam saved and restored continues exactly where it was', async () => {
+  const lambda = lambdaOf(theta0, logRho0);
+  const g = lambdaOf(randArray(V * V, 21, -1, 1), 0.3);
+  const a = new Adam<TaskLambda>({ lr: 0.1, project: symmetrizeTheta });
+  let x = a.step(lambda, g);
+  const saved = await a.save();
+  assert.is(saved.tau, 1);
+  const b = new Adam<TaskLambda>({ lr: 0.1, project: symmetrizeTheta });
+  b.restore(JSON.parse(JSON.stringify(saved)), x);
+  const xa = a.step(x, g);
+  const xb = b.step(x, g);
+  assert.equal(await values(xa.theta), await values(xb.theta));
+  assert.equal(await values(xa.logRho), await values(xb.logRho));
+  await rejectsWith(() => b.restore({ tau: 1, m: [[1, 2]], v: null }, x), 'Adam.restore', 'sizes 2');
+  a.dispose();
+  b.dispose();
+  dispose([lambda.theta, lambda.logRho, g.theta, g.logRho, x.theta, x.logRho, xa.theta, xa.logRho, xb.theta, xb.logRho]);
+});
+
 // ---- the command end to end -------------------------------------------------------------------
 
 const PIXELS = 3072;

@@ -80,8 +80,9 @@ d_lambda f), every --exact-every hyper-iterations, for every K; a heat map of th
 Choices the paper leaves open:
 - Features: the paper's predecessor used a pretrained network's features, which hypertape cannot
   ship. Default: the pixels (3,072), standardized per feature on the trial's training images and
-  scaled to root-mean-square norm --feature-norm (10: best C = 0 validation loss on CIFAR-10's
-  subset among 1, 2.8, 5.5, 11, 17, 28, 55), plus a bias feature. --features FILE.npy takes
+  scaled to root-mean-square norm --feature-norm (10: near the lowest C = 0 validation loss, at
+  11, among norms 1, 2.8, 5.5, 11, 17, 28, 55 on CIFAR-10 with 50 + 50 images per class), plus
+  a bias feature. --features FILE.npy takes
   precomputed ones (same standardization and scale).
 - Subsets: 50 training + 50 validation images per class for CIFAR-10, 20 + 20 for CIFAR-100,
   drawn from the training split, seeded per trial; test accuracy on the whole test split.
