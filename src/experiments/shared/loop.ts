@@ -10,6 +10,7 @@ import type { HyperRun } from './state.js';
 /** Runs `work` between two GPU syncs and records its seconds as this hyper-iteration's time. */
 export type Timer = <T>(work: () => Promise<T> | T) => Promise<T>;
 
+/** What `hyperIterate` runs: the record, the counts, one step, and how to save and stop. */
 export interface HyperLoopOptions<R extends HyperRun> {
   /** The run's record: `tau`, `seconds` (and the peaks) are updated here. */
   run: R;

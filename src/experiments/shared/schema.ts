@@ -56,6 +56,7 @@ function range(what: string, lo: number | undefined, hi: number | undefined): st
   return what;
 }
 
+/** Bounds of a number (inclusive), fixed or computed from earlier fields. */
 export interface NumberBounds {
   min?: Dependent;
   max?: Dependent;
@@ -120,6 +121,7 @@ export function literal<const V extends string | number | boolean>(value: V): Sc
   };
 }
 
+/** The length of an array: exactly, or at most. */
 export interface ArrayBounds {
   /** Exactly this many elements. */
   length?: Dependent;
@@ -150,6 +152,7 @@ export function array<T>(item: Schema<T>, bounds: ArrayBounds = {}): Schema<T[]>
   };
 }
 
+/** Options of `numbers()`. */
 export interface NumbersOptions extends ArrayBounds {
   /** Accept null elements (JSON's spelling of NaN and ±Infinity: a diverged loss). */
   nullable?: boolean;
@@ -206,6 +209,7 @@ type OptionalKeys<F extends Fields> = { [k in keyof F]: F[k] extends { optional:
 /** The object type an object schema checks for (optional fields become `?:`). */
 export type ObjectOf<F extends Fields> = { -readonly [k in Exclude<keyof F, OptionalKeys<F>>]: Infer<F[k]> } & { -readonly [k in OptionalKeys<F>]?: Infer<F[k]> };
 
+/** Options of `object()`. */
 export interface ObjectOptions<F extends Fields> {
   /** Accept fields that are not declared (kept as they are). Default: refuse them. */
   allowExtra?: boolean;

@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../report.js';
-import { flagName, UsageError } from '../registry.js';
+import { flagName, UsageError, type OptionSpec } from '../registry.js';
 import * as s from './schema.js';
 
 /** The state file's name in an output folder. */
@@ -81,10 +81,11 @@ export function saveState(dir: string, state: StateHeader & { runs: unknown[] })
 
 /**
  * The command line that starts (and, with `--resume DIR` appended, resumes) a run with exactly
- * these settings: every setting spelled out, so defaults changed by a later version do not matter.
+ * these options: every option spelled out (empty strings, i.e. unset paths, left out), so defaults
+ * changed by a later version do not matter. Pass the options without `resume`.
  */
 export function commandFor(experiment: string, quick: boolean, seed: number, options: Record<string, unknown>): string {
-  const flags = Object.entries(options).map(([k, v]) => {
+  const flags = Object.entries(options).filter(([, v]) => v !== '').map(([k, v]) => {
     if (typeof v === 'boolean') return v ? `--${flagName(k)}` : `--no-${flagName(k)}`;
     const text = Array.isArray(v) ? v.join(',') : String(v);
     return `--${flagName(k)} ${text === '' || /[\s'"\\$`]/.test(text) ? `'${text.replace(/'/g, `'\\''`)}'` : text}`;
@@ -147,6 +148,16 @@ function readJson(path: string, experiment: string): unknown {
   }
 }
 
+/** The header's declaration (format and version are checked first, by value). */
+const HEADER_FIELDS = {
+  format: s.string(),
+  version: s.int(),
+  command: s.string(),
+  seed: s.int({ min: 0 }),
+  settings: s.record(s.unknown()),
+  dataFingerprint: s.optional(s.string()),
+};
+
 /** The current run, which a saved state must match to be resumed. */
 export interface CurrentRun<Settings> {
   seed: number;
@@ -180,15 +191,7 @@ export function loadState<Settings, Run, Extra extends object>(
   }
   let header: StateHeader;
   try {
-    header = s.object({
-      format: s.string(),
-      version: s.int(),
-      command: s.string(),
-      seed: s.int({ min: 0 }),
-      settings: s.record(s.unknown()),
-      dataFingerprint: s.optional(s.string()),
-      runs: s.unknown(),
-    }, { allowExtra: true }).check(doc, '');
+    header = s.object({ ...HEADER_FIELDS, runs: s.unknown() }, { allowExtra: true }).check(doc, '');
   } catch (e) {
     if (e instanceof s.SchemaError) throw damaged(path, e);
     throw e;
@@ -199,12 +202,7 @@ export function loadState<Settings, Run, Extra extends object>(
   const maxRuns = spec.maxRuns?.(settings);
   try {
     const state = s.object({
-      format: s.string(),
-      version: s.int(),
-      command: s.string(),
-      seed: s.int({ min: 0 }),
-      settings: s.record(s.unknown()),
-      dataFingerprint: s.optional(s.string()),
+      ...HEADER_FIELDS,
       ...(extra as s.Fields),
       runs: s.array(spec.run(settings), maxRuns !== undefined ? { maxLength: maxRuns } : {}),
     }).check(doc, '') as unknown as ExperimentState<Run, Extra>;
@@ -239,7 +237,7 @@ function compareSettings<Settings>(path: string, dir: string, saved: StateHeader
     throw new UsageError(`the run in ${dir} (${path}) was started with other options (${diffs.join('; ')}). Resume it with the same ones:\n  ${resume}`);
   }
   if (current.dataFingerprint !== undefined && saved.dataFingerprint !== current.dataFingerprint) {
-    throw new StateError(path, 'dataFingerprint', `the run was made with other data (fingerprint ${saved.dataFingerprint ?? 'missing'}, ${current.dataHint ?? 'this data'} gives ${current.dataFingerprint}); resume it with the same data (--data-dir) as the original run: ${resume}`);
+    throw new StateError(path, 'dataFingerprint', `the run was made with other data (fingerprint ${saved.dataFingerprint ?? 'missing'} saved, ${current.dataFingerprint} from ${current.dataHint ?? 'the data of this run'}); resume it with the same data (--data-dir) as the original run: ${resume}`);
   }
 }
 
@@ -299,4 +297,19 @@ export interface HyperRun {
   peakBytes: number;
   /** Largest peak of all live GPU bytes during a hypergradient (data included). */
   peakBytesTotal: number;
+}
+
+/**
+ * The options every resumable experiment declares, to spread into its `options`:
+ * `checkpointEvery` (save every this-many hyper-iterations; `quick` under --quick) and `resume`.
+ * Leave both out of the settings a resume compares.
+ */
+export function resumeOptions(checkpointEvery: number, quick?: number) {
+  return {
+    checkpointEvery: {
+      type: 'int', min: 1, default: checkpointEvery, ...(quick !== undefined ? { quick } : {}),
+      help: 'save the run\'s state to the output folder every this-many hyper-iterations',
+    },
+    resume: { type: 'string', default: '', help: 'continue the interrupted run saved in this folder (give the same options as the original run)' },
+  } as const satisfies Record<string, OptionSpec>;
 }
