@@ -71,13 +71,10 @@ function syntheticZip(name: string, chars: number, m: number, n = 10, seed = 1):
 
 let small1: OmniglotSet | null = null;
 let small2: OmniglotSet | null = null;
-const loadMs: number[] = [];
 s.before(async () => {
   const src = defaultOmniglotSources();
   for (const [path, set] of [[src.train, (v: OmniglotSet) => (small1 = v)], [src.test, (v: OmniglotSet) => (small2 = v)]] as const) {
-    const t = performance.now();
     set(await loadOmniglot(path));
-    loadMs.push(performance.now() - t);
   }
 });
 
@@ -124,7 +121,6 @@ s('reads the shared small splits: 136 and 156 characters of 20 images, x4 with r
   assert.ok(test.classes.every((c) => !a1.has(c.alphabet)));
   assert.ok(test.source.includes('without the alphabets also in meta-training: Greek, Latin'), test.source);
   assert.is(withoutAlphabetsOf(small1!, test), small1, 'disjoint sets are returned as they are');
-  console.log(`  [omniglot] small1 (2,720 PNGs) read in ${(loadMs[0]! / 1000).toFixed(1)} s, small2 (3,120) in ${(loadMs[1]! / 1000).toFixed(1)} s`);
 });
 
 s('decodes the real 1-bit PNGs as 1 = ink and resizes them by area averaging', () => {

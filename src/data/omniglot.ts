@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { omniglotFromZip, withoutAlphabetsOf, type OmniglotOptions, type OmniglotSet } from './omniglot-format.js';
-import { findSharedData, sharedDataCandidates } from './shared-data.js';
+import { findSharedData, sharedDataSearched } from './shared-data.js';
 
 export * from './omniglot-format.js';
 
@@ -42,7 +42,7 @@ export function defaultOmniglotSources(): { train: string; test: string } {
   if (!train) missing.push(SHARED.train);
   if (!test) missing.push(SHARED.test);
   throw new Error(`Omniglot: no --data-dir given and the shared splits were not found ` +
-    `(looked for ${missing.map((m) => sharedDataCandidates(m).join(', ')).join('; ')}); ${omniglotDownloadHint()}`);
+    `(${missing.map(sharedDataSearched).join('; ')}); ${omniglotDownloadHint()}`);
 }
 
 /**
