@@ -7,7 +7,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'npyjs';
@@ -17,6 +16,7 @@ import { parseOptions, UsageError } from '../src/experiments/registry.js';
 import { runExperiment, type RunOutcome } from '../src/experiments/run.js';
 import { createConsole } from '../src/experiments/progress.js';
 import { rejectsWith } from './rejects.js';
+import { hypertape, noCompleteResults, withoutTimings } from './experiment-helpers.js';
 import { tensor, oneHot, transpose, tidy, grad, dispose, hypergradient, Adam, type Tensor } from '../src/node.js';
 import {
   interactionMatrix, interactionPenalty, symmetrizeTheta, innerGradient, innerObjective, taskInteractionProblem, type TaskExamples, type TaskLambda,
@@ -343,24 +343,16 @@ s('a tiny run of both data sets end to end: results.json has every key of Table 
 s('a killed process (SIGKILL after its first save) resumes to the same numbers', async () => {
   assert.ok(whole, 'the end-to-end test ran first');
   const dir = join(root, 'killed');
-  const child = spawn(process.execPath, ['bin/hypertape.js', 'task-interaction', ...tiny(), '--out', dir], { stdio: 'ignore' });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 120_000;
-  while (!existsSync(join(dir, STATE_FILE)) && Date.now() < deadline && child.exitCode === null) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  child.kill('SIGKILL');
-  assert.is(await exited, null, 'the run was killed before it finished');
+  const killed = await hypertape(['task-interaction', ...tiny(), '--out', dir], { dir, signal: 'SIGKILL' });
+  assert.is(killed.signal, 'SIGKILL', 'the run was killed before it finished');
   const saved = loadTaskState(dir);
   assert.ok(saved.runs.length < 16 || saved.runs.some((r) => !r.final), 'the saved state is readable and partial');
-  // The kill may fall between state.json and the partial results.json written after it.
-  if (existsSync(join(dir, 'results.json'))) assert.is(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).complete, false);
+  assert.ok(noCompleteResults(dir));
   const outcome = await runExperiment(taskInteraction, parseOptions(taskInteraction, [...tiny(), '--resume', dir]), quiet);
   assert.is(outcome.dir, dir);
   const a = whole!.outcome.results as any;
   const b = outcome.results as any;
-  const strip = (rows: any[]) => rows.map(({ secPerHyperiter: _s, secPerHyperiterMedian: _m, peakBytes: _p, peakBytesTotal: _q, ...rest }) => rest);
-  assert.equal(strip(b.table), strip(a.table));
+  assert.equal(withoutTimings(b.table), withoutTimings(a.table));
   assert.equal(b.baseline, a.baseline);
   assert.equal(b.figure6, a.figure6);
   assert.equal(b.learnedC, a.learnedC);
@@ -389,10 +381,7 @@ s('bad input: unknown data set, paths per data set, features of the wrong rows o
   writeFileSync(join(broken, 'train.bin'), readFileSync(join(dir100, 'train.bin')).subarray(0, 3074 * 10 + 5));
   writeFileSync(join(broken, 'test.bin'), readFileSync(join(dir100, 'test.bin')));
   await rejectsWith(() => runExperiment(taskInteraction, parseOptions(taskInteraction, ['--dataset', 'cifar100', '--data-dir', broken, '--out', join(root, 'bad-data')]), quiet), join(broken, 'train.bin'));
-  for (const out of ['bad-rows', 'bad-dtype', 'no-file', 'bad-data']) {
-    const p = join(root, out, 'results.json');
-    assert.ok(!existsSync(p) || JSON.parse(readFileSync(p, 'utf8')).complete === false, `${p} must not look complete`);
-  }
+  for (const out of ['bad-rows', 'bad-dtype', 'no-file', 'bad-data']) assert.ok(noCompleteResults(join(root, out)), `${out}/results.json must not look complete`);
   // CIFAR-100 without --data-dir: what to download.
   await rejectsWith(() => runExperiment(taskInteraction, parseOptions(taskInteraction, ['--dataset', 'cifar100', '--out', join(root, 'none')]), quiet), 'cifar-100-binary.tar.gz');
 });

@@ -19,7 +19,7 @@ import { taskInteractionState, STATE_FILE, type TaskInteractionState, type TaskR
 import { taskInteractionResults, taskInteractionSummary, taskInteractionFigures, type TaskInteractionResults } from './task-interaction-report.js';
 import { toDevice, disposeExamples } from './shared/examples.js';
 import { hyperIterate, recordPeaks } from './shared/loop.js';
-import { openState, saveState, commandFor, resumeCommand, fingerprint } from './shared/state.js';
+import { openState, saveState, commandFor, resumeCommand, resumeOptions, fingerprint } from './shared/state.js';
 import { defineExperiment, UsageError, type OptionValues, type RunContext, type ExperimentReport } from './registry.js';
 import { formatNumber } from './report.js';
 import type { Progress } from './progress.js';
@@ -50,8 +50,7 @@ const options = {
   c0: { type: 'number', min: 0, default: 1e-3, help: 'initial value of every C_ij' },
   rho0: { type: 'number', min: 0, default: 1e-3, help: 'initial rho' },
   exactEvery: { type: 'int', min: 1, default: 10, quick: 5, help: 'Figure 6 computes the exact hypergradient (full RMD) every this-many hyper-iterations of trial 0' },
-  checkpointEvery: { type: 'int', min: 1, default: 10, quick: 5, help: 'save the run\'s state to the output folder every this-many hyper-iterations' },
-  resume: { type: 'string', default: '', help: 'continue the interrupted run saved in this folder (give the same options as the original run)' },
+  ...resumeOptions(10, 5),
 } as const;
 
 /** The parsed options of `hypertape task-interaction`. */
