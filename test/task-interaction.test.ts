@@ -16,10 +16,11 @@ import { parseOptions, UsageError } from '../src/experiments/registry.js';
 import { runExperiment, type RunOutcome } from '../src/experiments/run.js';
 import { createConsole } from '../src/experiments/progress.js';
 import { rejectsWith } from './rejects.js';
+import type { DeviceExamples } from '../src/experiments/shared/examples.js';
 import { hypertape, noCompleteResults, withoutTimings } from './experiment-helpers.js';
 import { tensor, oneHot, transpose, tidy, grad, dispose, hypergradient, Adam, type Tensor } from '../src/node.js';
 import {
-  interactionMatrix, interactionPenalty, symmetrizeTheta, innerGradient, innerObjective, taskInteractionProblem, type TaskExamples, type TaskLambda,
+  interactionMatrix, interactionPenalty, symmetrizeTheta, innerGradient, innerObjective, taskInteractionProblem, type TaskLambda,
 } from '../src/experiments/task-interaction-problem.js';
 import { setup, randArray, assertClose, values } from './helpers.js';
 
@@ -42,7 +43,7 @@ function cpuSet(n: number, seed: number): CpuSet {
   return { n, x: r, labels };
 }
 
-function device(set: CpuSet): TaskExamples {
+function device(set: CpuSet): DeviceExamples {
   const labels = Uint8Array.from(set.labels);
   const yT = tidy(() => transpose(oneHot(tensor(Int32Array.from(labels), [set.n], 'i32'), V)));
   return { n: set.n, x: tensor(Float32Array.from(set.x), [set.n, D]), yT, labels };

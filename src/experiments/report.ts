@@ -209,6 +209,7 @@ export function sideBySide(title: string, charts: readonly TopLevelSpec[]): TopL
   } as unknown as TopLevelSpec;
 }
 
+/** What `heatMap` draws. */
 export interface HeatMapOptions {
   title: string;
   /** One cell per row; cells absent from `rows` stay blank. */

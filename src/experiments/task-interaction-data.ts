@@ -66,6 +66,16 @@ export interface TrialData {
   valIndices: Uint32Array;
 }
 
+/** Images per class when the options say 0: a few dozen, as the paper's "very small subsets". */
+export const DEFAULT_PER_CLASS: Record<string, number> = { cifar10: 50, cifar100: 20 };
+
+/** Training and validation images per class of a data set (0: its default). */
+export function perClassCounts(trainPerClass: number, valPerClass: number, dataset: string): { trainPerClass: number; valPerClass: number } {
+  const d = DEFAULT_PER_CLASS[dataset] ?? 20;
+  return { trainPerClass: trainPerClass || d, valPerClass: valPerClass || d };
+}
+
+/** Subset sizes and the feature scale of a trial. */
 export interface TrialSizes {
   trainPerClass: number;
   valPerClass: number;

@@ -5,6 +5,7 @@
 //   inner  g(W, {C, rho}) = (1/n) sum_i CE(W x_i, y_i) + sum_ij C_ij ||w_i - w_j||^2 + rho sum_v ||w_v||^2
 //   outer  f(W)           = (1/m) sum_j CE(W x_j, y_j) over the validation set
 //
+// Examples are DeviceExamples (X [n, D], the last feature a constant 1; Y^T [V, n]).
 // W is [V, D]: row v is the model w_v of class v (its last entry multiplies the constant-1 bias
 // feature, so biases are coupled and regularised like the weights). W_0 = 0 (Xi_0 does not depend
 // on lambda: B_0 = 0), then T steps of gradient descent with step gamma.
@@ -29,14 +30,7 @@ import {
   Tensor, add, argmax, exp, matmul, mean, mul, neg, logSoftmax, softmax, square, sub, sum, tidy, transpose, zeros, dispose,
 } from '../index.js';
 import type { BilevelProblem } from '../bilevel/index.js';
-
-/** Examples on the GPU: features X [n, D] (the last one a constant 1) and one-hot labels as columns Y^T [V, n]. */
-export interface TaskExamples {
-  n: number;
-  x: Tensor;
-  yT: Tensor;
-  labels: Uint8Array;
-}
+import type { DeviceExamples } from './shared/examples.js';
 
 /** The hyperparameters as the outer optimizer sees them (a type alias, so it is a Tree). */
 export type TaskLambda = {
@@ -46,6 +40,7 @@ export type TaskLambda = {
   logRho: Tensor;
 };
 
+/** The inner problem's fixed settings (the paper: T = 100, gamma = 0.1). */
 export interface TaskInteractionSettings {
   /** Inner steps (paper: 100). */
   T: number;
@@ -74,17 +69,17 @@ export function interactionPenalty(W: Tensor, C: Tensor): Tensor {
 }
 
 /** Class scores W x_i of every example, as the columns of a [V, n] matrix. */
-function scores(W: Tensor, set: TaskExamples): Tensor {
+function scores(W: Tensor, set: DeviceExamples): Tensor {
   return matmul(W, set.x, { transB: true });
 }
 
 /** Mean cross-entropy (1/n) sum_i -log softmax(W x_i)[y_i]. */
-export function meanCrossEntropy(W: Tensor, set: TaskExamples): Tensor {
+export function meanCrossEntropy(W: Tensor, set: DeviceExamples): Tensor {
   return neg(mean(sum(mul(set.yT, logSoftmax(scores(W, set), 0)), 0)));
 }
 
 /** g(W, {C, rho}) written out term by term (autodiff of it is the reference for the closed form). */
-export function innerObjective(W: Tensor, C: Tensor | null, rho: Tensor | number, train: TaskExamples): Tensor {
+export function innerObjective(W: Tensor, C: Tensor | null, rho: Tensor | number, train: DeviceExamples): Tensor {
   const fit = add(meanCrossEntropy(W, train), mul(sum(square(W)), rho));
   return C ? add(fit, interactionPenalty(W, C)) : fit;
 }
@@ -94,14 +89,14 @@ export function innerObjective(W: Tensor, C: Tensor | null, rho: Tensor | number
  * coupling). A test holds it to autodiff of innerObjective; written out so that an inner step
  * costs two passes over X and one small product instead of a generic gradient's tape.
  */
-export function innerGradient(W: Tensor, C: Tensor | null, rho: Tensor | number, train: TaskExamples): Tensor {
+export function innerGradient(W: Tensor, C: Tensor | null, rho: Tensor | number, train: DeviceExamples): Tensor {
   const residuals = mul(sub(softmax(scores(W, train), 0), train.yT), 1 / train.n); // [V, n]
   const fit = add(matmul(residuals, train.x), mul(W, mul(rho, 2)));
   return C ? add(fit, mul(laplacianTimes(C, W), 4)) : fit;
 }
 
 /** Xi(W, lambda) = W - gamma grad_W g(W, {C, rho}). */
-export function innerStep(W: Tensor, C: Tensor | null, rho: Tensor | number, train: TaskExamples, gamma: number): Tensor {
+export function innerStep(W: Tensor, C: Tensor | null, rho: Tensor | number, train: DeviceExamples, gamma: number): Tensor {
   return sub(W, mul(innerGradient(W, C, rho, train), gamma));
 }
 
@@ -112,8 +107,8 @@ export function initialWeights(V: number, D: number): Tensor {
 
 /** The bilevel problem over lambda = {theta, logRho}, as a BilevelProblem for the hypergradient methods. */
 export function taskInteractionProblem(
-  train: TaskExamples,
-  val: TaskExamples,
+  train: DeviceExamples,
+  val: DeviceExamples,
   s: TaskInteractionSettings,
 ): BilevelProblem<Tensor, TaskLambda> {
   const V = train.yT.shape[0]!;
@@ -141,7 +136,7 @@ export type RidgeLambda = {
  * The reference problem without task interaction (C = 0): the same inner and outer objectives,
  * rho the only hyperparameter. Tuned by the same outer loop, it is what learned C is compared to.
  */
-export function ridgeProblem(train: TaskExamples, val: TaskExamples, s: TaskInteractionSettings): BilevelProblem<Tensor, RidgeLambda> {
+export function ridgeProblem(train: DeviceExamples, val: DeviceExamples, s: TaskInteractionSettings): BilevelProblem<Tensor, RidgeLambda> {
   const V = train.yT.shape[0]!;
   const D = train.x.shape[1]!;
   return {
@@ -159,7 +154,7 @@ export function ridgeProblem(train: TaskExamples, val: TaskExamples, s: TaskInte
  * W_T: T gradient-descent steps from W_0 = 0 with a fixed C (null: C = 0, no interaction) and
  * rho, with no tape. Used for the metrics at the final lambda and for the C = 0 reference.
  */
-export function trainClassifier(C: Tensor | null, rho: number | Tensor, train: TaskExamples, s: TaskInteractionSettings): Tensor {
+export function trainClassifier(C: Tensor | null, rho: number | Tensor, train: DeviceExamples, s: TaskInteractionSettings): Tensor {
   let W = initialWeights(train.yT.shape[0]!, train.x.shape[1]!);
   for (let t = 0; t < s.T; t++) {
     const prev = W;
@@ -170,7 +165,7 @@ export function trainClassifier(C: Tensor | null, rho: number | Tensor, train: T
 }
 
 /** Fraction of examples whose arg-max class is their label. */
-export async function accuracy(W: Tensor, set: TaskExamples): Promise<number> {
+export async function accuracy(W: Tensor, set: DeviceExamples): Promise<number> {
   const predicted = tidy(() => argmax(scores(W, set), 0));
   const p = await predicted.data();
   predicted.dispose();
@@ -180,7 +175,7 @@ export async function accuracy(W: Tensor, set: TaskExamples): Promise<number> {
 }
 
 /** The mean cross-entropy of W on a set, read back. */
-export async function meanLoss(W: Tensor, set: TaskExamples): Promise<number> {
+export async function meanLoss(W: Tensor, set: DeviceExamples): Promise<number> {
   const l = tidy(() => meanCrossEntropy(W, set));
   const v = await l.item();
   dispose(l);

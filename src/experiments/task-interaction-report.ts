@@ -4,6 +4,7 @@ import type { ImageDataset } from '../data/cifar.js';
 import type { TaskInteractionState, TaskRun, ExactSample } from './task-interaction-state.js';
 import type { TaskInteractionOptions } from './task-interaction.js';
 import { mean, median, std } from './shared/stats.js';
+import { perClassCounts } from './task-interaction-data.js';
 import { formatNumber, heatMap, lineChart, markdownTable, sideBySide, type Figure } from './report.js';
 
 /** Table 3: one row per data set and K, over the finished trials. */
@@ -126,7 +127,7 @@ export function taskInteractionResults(o: TaskInteractionOptions, state: TaskInt
     problem: {
       datasets: datasets.map((name, i) => {
         const d = images[i]!;
-        const sizes = { trainPerClass: o.trainPerClass || (name === 'cifar10' ? 50 : 20), valPerClass: o.valPerClass || (name === 'cifar10' ? 50 : 20) };
+        const sizes = perClassCounts(o.trainPerClass, o.valPerClass, name);
         return { name, source: d.source, classes: d.classNames.length, ...sizes, nTest: d.test.n };
       }),
       features: o.features || 'pixels',

@@ -10,14 +10,14 @@
 import { Tensor, tensor, dispose, exp } from '../index.js';
 import { hypergradient, Adam, norm, cosineSimilarity, type HypergradientOptions, type BilevelProblem } from '../bilevel/index.js';
 import { defaultCifarSource, loadCifar, type CifarName, type ImageDataset } from '../data/cifar.js';
-import { readFeatures, trialData, type FeatureMatrix, type TrialData } from './task-interaction-data.js';
+import { readFeatures, trialData, perClassCounts, type FeatureMatrix, type TrialData, type TrialSizes } from './task-interaction-data.js';
 import {
   taskInteractionProblem, ridgeProblem, symmetrizeTheta, interactionMatrix, trainClassifier, accuracy, meanLoss,
-  type TaskExamples, type TaskInteractionSettings,
+  type TaskInteractionSettings,
 } from './task-interaction-problem.js';
 import { taskInteractionState, STATE_FILE, type TaskInteractionState, type TaskRun, type SavedLambda, type TaskStateSettings } from './task-interaction-state.js';
 import { taskInteractionResults, taskInteractionSummary, taskInteractionFigures, type TaskInteractionResults } from './task-interaction-report.js';
-import { toDevice, disposeExamples } from './shared/examples.js';
+import { toDevice, disposeExamples, type DeviceExamples } from './shared/examples.js';
 import { hyperIterate, recordPeaks } from './shared/loop.js';
 import { openState, saveState, commandFor, resumeCommand, resumeOptions, fingerprint } from './shared/state.js';
 import { defineExperiment, UsageError, type OptionValues, type RunContext, type ExperimentReport } from './registry.js';
@@ -139,10 +139,9 @@ function validate(o: TaskInteractionOptions): void {
   if (!(o.c0 > 0) || !(o.rho0 > 0)) throw new UsageError(`--c0 and --rho0 must be positive (they are exp of the parameters), got ${o.c0} and ${o.rho0}.`);
 }
 
-/** Per-class subset sizes of a data set (0 in the options: the data set's default). */
-function sizesFor(o: TaskInteractionOptions, dataset: CifarName) {
-  const d = dataset === 'cifar10' ? 50 : 20;
-  return { trainPerClass: o.trainPerClass || d, valPerClass: o.valPerClass || d, featureNorm: o.featureNorm };
+/** Per-class subset sizes and feature scale of a data set. */
+function sizesFor(o: TaskInteractionOptions, dataset: CifarName): TrialSizes {
+  return { ...perClassCounts(o.trainPerClass, o.valPerClass, dataset), featureNorm: o.featureNorm };
 }
 
 /** Options that change the numbers; a resumed run must be given the same ones. */
@@ -182,9 +181,9 @@ function dataFingerprint(data: LoadedData[]): string {
 
 /** One trial of one data set on the GPU. */
 class Trial {
-  readonly train: TaskExamples;
-  readonly val: TaskExamples;
-  readonly test: TaskExamples;
+  readonly train: DeviceExamples;
+  readonly val: DeviceExamples;
+  readonly test: DeviceExamples;
   readonly V: number;
 
   constructor(readonly data: TrialData, readonly settings: TaskInteractionSettings) {
@@ -341,6 +340,7 @@ export async function runTaskInteraction(o: TaskInteractionOptions, ctx: RunCont
   return { results, summary: taskInteractionSummary(o, results), figures: taskInteractionFigures(o, results) };
 }
 
+/** `hypertape task-interaction`, as the command's registry lists it. */
 export const taskInteraction = defineExperiment({
   name: 'task-interaction',
   summary: 'Table 3 and Figure 6 of the paper: task interaction (multitask learning) on CIFAR with K-RMD (section 4.2.2)',
