@@ -69,6 +69,7 @@ export interface AdamOptions<L extends Tree> {
 
 /** Adam's state as plain numbers (for saving a resumable run): the step count and both moments per leaf. */
 export interface AdamState {
+  /** Steps taken (the bias correction's t). */
   tau: number;
   /** First moments, one array per leaf of lambda (null before the first step). */
   m: number[][] | null;
