@@ -1,7 +1,7 @@
 // Outer optimizers: update lambda with a hypergradient. SGD uses the paper's decaying step
 // eta_tau = eta_0 / sqrt(tau) (Theorem 3.3); Adam (Kingma and Ba) is offered too. An optional
 // projection runs after each step (e.g. keep a matrix symmetric and non-negative).
-import { Tensor, dispose, tidy, shapeStr } from '../tensor.js';
+import { Tensor, tensor, dispose, tidy, shapeStr } from '../tensor.js';
 import { add, div, mul, sqrt, square, sub } from '../ops/elementwise.js';
 import { zeros } from '../ops/create.js';
 import { flattenTree, type Tree } from './problem.js';
@@ -81,6 +81,16 @@ export interface AdamOptions<L extends Tree> {
   project?: (lambda: L) => L;
 }
 
+/** Adam's state as plain numbers (for saving a resumable run): the step count and both moments per leaf. */
+export interface AdamState {
+  /** Steps taken (the bias correction's t). */
+  tau: number;
+  /** First moments, one array per leaf of lambda (null before the first step). */
+  m: number[][] | null;
+  /** Second moments, likewise. */
+  v: number[][] | null;
+}
+
 /**
  * Adam (Kingma and Ba) on lambda, with bias correction. Holds its moment estimates on the GPU:
  * call {@link Adam.dispose} when done.
@@ -116,6 +126,30 @@ export class Adam<L extends Tree> implements OuterOptimizer<L> {
     this.m = m;
     this.v = v;
     return project(lambda, l.rebuild(next), this.opts.project);
+  }
+
+  /** The state, read back from the GPU; `restore` continues from it exactly. */
+  async save(): Promise<AdamState> {
+    const read = async (xs: Tensor[] | null) => (xs ? Promise.all(xs.map(async (x) => Array.from(await x.data()))) : null);
+    return { tau: this.tau, m: await read(this.m), v: await read(this.v) };
+  }
+
+  /** Continues from a saved state; `lambda` gives the leaves' shapes (checked against the saved moments). */
+  restore(state: AdamState, lambda: L): void {
+    const leaves = flattenTree(lambda).leaves;
+    const load = (xs: number[][] | null, what: string) => {
+      if (!xs) return null;
+      if (xs.length !== leaves.length || xs.some((x, i) => x.length !== leaves[i]!.size)) {
+        throw new Error(`hypertape: Adam.restore: saved ${what} have sizes ${xs.map((x) => x.length).join(', ')}, lambda's leaves ${leaves.map((t) => t.size).join(', ')}`);
+      }
+      return xs.map((x, i) => tensor(Float32Array.from(x), leaves[i]!.shape));
+    };
+    const m = load(state.m, 'first moments');
+    const v = load(state.v, 'second moments');
+    dispose([this.m, this.v]);
+    this.m = m;
+    this.v = v;
+    this.tau = state.tau;
   }
 
   /** Frees the moment estimates (the next step starts them again from zero). */

@@ -194,6 +194,55 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+/** Charts side by side (vega-lite hconcat) under one title; each keeps its own title and scales. */
+export function sideBySide(title: string, charts: readonly TopLevelSpec[]): TopLevelSpec {
+  const views = charts.map((c) => {
+    const { $schema: _s, config: _c, ...view } = c as unknown as Record<string, unknown>;
+    return view;
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    hconcat: views,
+    resolve: { scale: { color: 'shared' } },
+    config: { font: 'sans-serif', legend: { labelLimit: 400 } },
+  } as unknown as TopLevelSpec;
+}
+
+/** What `heatMap` draws. */
+export interface HeatMapOptions {
+  title: string;
+  /** One cell per row; cells absent from `rows` stay blank. */
+  rows: { x: string; y: string; value: number }[];
+  /** The order of the categories on both axes. */
+  order: readonly string[];
+  xTitle: string;
+  yTitle: string;
+  valueTitle: string;
+  /** Side of the square plot in pixels (default: 16 per category, at least 240). */
+  size?: number;
+}
+
+/** A matrix as coloured cells with named rows and columns (e.g. a learned similarity between classes). */
+export function heatMap(o: HeatMapOptions): TopLevelSpec {
+  const size = o.size ?? Math.max(240, 16 * o.order.length);
+  const axis = (title: string) => ({ type: 'ordinal', title, sort: [...o.order], axis: { labelLimit: 120, ...(o.order.length > 30 ? { labelFontSize: 6 } : {}) } });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: o.title,
+    width: size,
+    height: size,
+    data: { values: o.rows },
+    mark: 'rect',
+    encoding: {
+      x: { field: 'x', ...axis(o.xTitle) },
+      y: { field: 'y', ...axis(o.yTitle) },
+      color: { field: 'value', type: 'quantitative', title: o.valueTitle, scale: { scheme: 'viridis' } },
+    },
+    config: { font: 'sans-serif', view: { stroke: null } },
+  } as TopLevelSpec;
+}
+
 export interface ContourPlotOptions {
   title: string;
   /** Values on a regular grid: `values[j * xs.length + i]` is the value at (xs[i], ys[j]). */

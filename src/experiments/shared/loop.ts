@@ -16,6 +16,8 @@ export interface HyperLoopOptions<R extends HyperRun> {
   run: R;
   /** Hyper-iterations in all (the loop ends when run.tau reaches it). */
   hyperIterations: number;
+  /** A stopping rule checked after each hyper-iteration (e.g. early stopping): true ends the loop before hyperIterations. */
+  done?: () => boolean;
   /** Save every this-many hyper-iterations (not after the last: the caller saves with the final results). */
   checkpointEvery: number;
   /**
@@ -50,7 +52,7 @@ export async function hyperIterate<R extends HyperRun>(o: HyperLoopOptions<R>): 
     await o.persist?.();
     await o.save();
   };
-  while (run.tau < o.hyperIterations) {
+  while (run.tau < o.hyperIterations && !o.done?.()) {
     const tau = run.tau;
     if (o.stop) {
       await stopIfRequested(o.stop.signal, persistAndSave, {
@@ -73,6 +75,6 @@ export async function hyperIterate<R extends HyperRun>(o: HyperLoopOptions<R>): 
     run.seconds.push(timed ?? (performance.now() - t0) / 1000);
     run.tau = tau + 1;
     o.progress?.tick(1, note ?? undefined);
-    if (run.tau % o.checkpointEvery === 0 && run.tau < o.hyperIterations) await persistAndSave();
+    if (run.tau % o.checkpointEvery === 0 && run.tau < o.hyperIterations && !o.done?.()) await persistAndSave();
   }
 }
