@@ -4,7 +4,8 @@
 // random (same shapes and value ranges as MNIST's), so the figures do not depend on a download.
 import { dispose, randomUniform, randomNormal, oneHot, tensor, hypergradient, gradientDescent, matmul, reshape, type Tensor, type HypergradientOptions } from '../src/node.js';
 import { hypercleaningProblem } from '../src/experiments/hypercleaning-problem.js';
-import { FEATURES, deviceExamples, type DeviceExamples } from '../src/experiments/hypercleaning-data.js';
+import { FEATURES, deviceExamples } from '../src/experiments/hypercleaning-data.js';
+import type { DeviceExamples } from '../src/experiments/shared/examples.js';
 import { median, type BenchRow, type BenchSection } from './util.js';
 
 function examples(n: number, seed: number): DeviceExamples {

@@ -7,6 +7,7 @@ import { experimentHelp, parseOptions, UsageError } from './experiments/registry
 import { createConsole } from './experiments/progress.js';
 import { runExperiment } from './experiments/run.js';
 import { packageVersion } from './experiments/report.js';
+import { interruptOnSigint, RunInterrupted, INTERRUPTED_EXIT_CODE } from './experiments/shared/interrupt.js';
 
 function mainHelp(): string {
   const width = Math.max(...experiments.map((e) => e.name.length)) + 4;
@@ -52,7 +53,10 @@ async function main(argv: string[]): Promise<number> {
   con.log(`hypertape ${packageVersion()}: ${experiment.summary}`);
   con.log(`GPU: ${a.description} (${a.backend} backend, ${a.featureLevel} feature level${a.software ? ', software' : ''})`);
   con.log(`Profile: ${parsed.common.quick ? '--quick (small)' : "the paper's scale"}; seed ${parsed.common.seed}.`);
-  const outcome = await runExperiment(experiment, parsed, { console: con });
+  // A resumable experiment (one with --resume) stops at its next safe point on a first Ctrl-C.
+  const interrupt = 'resume' in experiment.options ? interruptOnSigint(con.log) : undefined;
+  const outcome = await runExperiment(experiment, parsed, { console: con, ...(interrupt ? { signal: interrupt.signal } : {}) });
+  interrupt?.dispose();
   con.log(`Done in ${outcome.meta.wallSeconds!.toFixed(1)} s. Wrote:`);
   for (const p of outcome.paths) con.log(`  ${p}`);
   return 0;
@@ -61,6 +65,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
+    if (e instanceof RunInterrupted) {
+      process.stderr.write(`hypertape: ${e.message}\n`);
+      process.exit(INTERRUPTED_EXIT_CODE);
+    }
     if (e instanceof UsageError) {
       const name = process.argv[2];
       const pointer = name && findExperiment(name) ? `hypertape ${name} --help` : 'hypertape --help';

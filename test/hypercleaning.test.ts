@@ -1,22 +1,25 @@
 // `hypertape hypercleaning` on a tiny profile: the inner step against autodiff, the data split,
 // the flag scores, results.json against a float64 CPU re-run of the classifier from the saved
-// lambda, and an interrupted run resumed to the same numbers as an uninterrupted one.
+// lambda, an interrupted run (exception, SIGKILL, Ctrl-C) resumed to the same numbers as an
+// uninterrupted one, and --resume refusing edited or mismatched state.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tensor, grad, dispose, type Tensor } from '../src/node.js';
 import { loadMnist, type Mnist } from '../src/data/mnist.js';
-import { makeHypercleaningData, toDevice, disposeExamples, FEATURES } from '../src/experiments/hypercleaning-data.js';
+import { makeHypercleaningData, FEATURES } from '../src/experiments/hypercleaning-data.js';
+import { toDevice, disposeExamples } from '../src/experiments/shared/examples.js';
 import { trainingLossGradient, weightedTrainingLoss, hypercleaningProblem, flagScores } from '../src/experiments/hypercleaning-problem.js';
-import { hypercleaning, runHypercleaning } from '../src/experiments/hypercleaning.js';
+import { hypercleaning, runHypercleaning, type HypercleaningResults } from '../src/experiments/hypercleaning.js';
 import { loadState, STATE_FILE } from '../src/experiments/hypercleaning-state.js';
 import { parseOptions, UsageError, type Experiment } from '../src/experiments/registry.js';
 import { runExperiment, type RunOutcome } from '../src/experiments/run.js';
 import { createConsole } from '../src/experiments/progress.js';
 import { setup, randArray, assertClose, values } from './helpers.js';
+import { hypertape, editedState, expectError, withoutTimings, noCompleteResults } from './experiment-helpers.js';
+import { RunInterrupted } from '../src/experiments/shared/interrupt.js';
 
 const s = suite('hypercleaning');
 s.before(setup);
@@ -139,7 +142,7 @@ function cpuEvaluate(W: Float64Array, features: Float32Array, labels: Uint8Array
   return { acc: right / labels.length, loss: loss / labels.length };
 }
 
-let uninterrupted: { dir: string; outcome: RunOutcome } | null = null;
+let uninterrupted: { dir: string; outcome: RunOutcome<HypercleaningResults> } | null = null;
 
 async function runTiny(dir: string, extra: string[] = [], experiment: Experiment<any> = hypercleaning): Promise<RunOutcome> {
   return runExperiment(experiment, parseOptions(experiment, [...TINY, '--out', dir, ...extra]), quiet);
@@ -148,7 +151,7 @@ async function runTiny(dir: string, extra: string[] = [], experiment: Experiment
 s('a tiny profile end to end: results.json complete and consistent with the saved lambda', async () => {
   const dir = join(root, 'whole');
   const outcome = await runTiny(dir);
-  uninterrupted = { dir, outcome };
+  uninterrupted = { dir, outcome: outcome as RunOutcome<HypercleaningResults> };
   for (const p of outcome.paths) assert.ok(existsSync(p), `${p} was written`);
   for (const name of ['figure5', 'validation-loss']) {
     const svg = readFileSync(join(dir, `${name}.svg`), 'utf8');
@@ -234,41 +237,64 @@ s('an interrupted run resumes and ends with the same numbers as an uninterrupted
   assert.is(partial.complete, false);
   assert.is(partial.table.length, 1);
 
-  const outcome = await runExperiment(hypercleaning, parseOptions(hypercleaning, [...TINY, '--resume', dir]), quiet);
+  const outcome = await resumeToSameNumbers(dir);
   assert.is(outcome.dir, dir, '--resume continues in the folder it names');
-  const a = uninterrupted!.outcome.results as any;
-  const b = outcome.results as any;
-  const strip = (rows: any[]) => rows.map(({ secPerHyperiter: _s, secPerHyperiterMedian: _m, peakBytes: _p, peakBytesTotal: _q, ...rest }) => rest);
-  assert.equal(strip(b.table), strip(a.table));
+});
+
+/** Resumes DIR in-process and checks it ends with the uninterrupted run's numbers. */
+async function resumeToSameNumbers(dir: string): Promise<RunOutcome<HypercleaningResults>> {
+  const outcome = await runExperiment(hypercleaning, parseOptions(hypercleaning, [...TINY, '--resume', dir]), quiet);
+  const a = uninterrupted!.outcome.results;
+  const b = outcome.results;
+  assert.equal(withoutTimings(b.table), withoutTimings(a.table));
   assert.equal(b.figure5, a.figure5);
   assert.equal(b.validationLoss, a.validationLoss);
   assert.equal(b.references, a.references);
   assert.equal(loadState(dir).runs.map((r) => r.lambda), loadState(uninterrupted!.dir).runs.map((r) => r.lambda));
-});
+  assert.is(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).complete, true);
+  return outcome;
+}
 
 s('a killed process (SIGKILL after its first save) resumes to the same numbers', async () => {
   assert.ok(uninterrupted, 'the end-to-end test ran first');
   const dir = join(root, 'killed');
   // The real command in a child process (dist/cli.js, built by npm test), killed without warning.
-  const child = spawn(process.execPath, ['bin/hypertape.js', 'hypercleaning', ...TINY, '--out', dir], { stdio: 'ignore' });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 120_000;
-  while (!existsSync(join(dir, STATE_FILE)) && Date.now() < deadline && child.exitCode === null) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  child.kill('SIGKILL');
-  const code = await exited;
-  assert.is(code, null, 'the run was killed before it finished');
+  const child = await hypertape(['hypercleaning', ...TINY, '--out', dir], { dir, signal: 'SIGKILL' });
+  assert.is(child.code, null, 'the run was killed before it finished');
   const saved = loadState(dir);
   const Ks = 3; // TINY's --K 1,3,10
   assert.ok(saved.runs.length < Ks || saved.runs.some((r) => !r.final), 'the saved state is readable and partial');
-  const outcome = await runExperiment(hypercleaning, parseOptions(hypercleaning, [...TINY, '--resume', dir]), quiet);
-  const a = uninterrupted!.outcome.results as any;
-  const b = outcome.results as any;
-  const strip = (rows: any[]) => rows.map(({ secPerHyperiter: _s, secPerHyperiterMedian: _m, peakBytes: _p, peakBytesTotal: _q, ...rest }) => rest);
-  assert.equal(strip(b.table), strip(a.table));
-  assert.equal(b.figure5, a.figure5);
-  assert.equal(loadState(dir).runs.map((r) => r.lambda), loadState(uninterrupted!.dir).runs.map((r) => r.lambda));
+  await resumeToSameNumbers(dir);
+});
+
+s('Ctrl-C (SIGINT after the first save) saves, prints the resume command, exits 130; --resume finishes it', async () => {
+  assert.ok(uninterrupted, 'the end-to-end test ran first');
+  const dir = join(root, 'ctrl-c');
+  const child = await hypertape(['hypercleaning', ...TINY, '--out', dir], { dir, signal: 'SIGINT' });
+  assert.is(child.code, 130, `exit code (output: ${child.output})`);
+  assert.ok(child.output.includes('Interrupt: saving the state'), child.output);
+  const resume = child.output.split('\n').find((l) => l.includes('--resume'));
+  assert.ok(resume, `the output names the command that resumes: ${child.output}`);
+  assert.ok(resume!.trim().startsWith('hypertape hypercleaning') && resume!.trim().endsWith(`--resume ${dir}`), resume);
+  for (const flag of ['--seed 5', '--n-train 120', '--K 1,3,10', '--hyper-iterations 6']) assert.ok(resume!.includes(flag), `${resume} lacks ${flag}`);
+  const saved = loadState(dir);
+  assert.ok(saved.runs.length < 3 || saved.runs.some((r) => !r.final), 'stopped before the end');
+  assert.ok(noCompleteResults(dir), 'results.json is not marked complete');
+  await resumeToSameNumbers(dir);
+});
+
+s('the abort signal stops a run in-process at the next hyper-iteration with RunInterrupted', async () => {
+  const dir = join(root, 'aborted');
+  const controller = new AbortController();
+  const stopping: Experiment<any> = {
+    ...hypercleaning,
+    run: (o, ctx) => runHypercleaning(o, ctx, { onSaved: (state) => { if (state.runs.length === 2) controller.abort(); } }),
+  };
+  const e = await expectError(() => runExperiment(stopping, parseOptions(stopping, [...TINY, '--out', dir]), { ...quiet, signal: controller.signal }),
+    'K = 3, after 2 of 6 hyper-iterations', `--resume ${dir}`);
+  assert.ok(e instanceof RunInterrupted);
+  assert.is(loadState(dir).runs[1]!.tau, 2);
+  await resumeToSameNumbers(dir);
 });
 
 s('refuses a resume with other options, a folder without state, and a fresh run over a saved one', async () => {
@@ -289,6 +315,42 @@ s('refuses a resume with other options, a folder without state, and a fresh run 
   await expectError([...TINY, '--resume', join(root, 'nothing-here')], join(root, 'nothing-here', STATE_FILE), 'no such file');
   await expectError([...TINY, '--out', dir], 'already holds a hypercleaning run', `--resume ${dir}`);
   await expectError([...TINY, '--K', '1,30'], '--K values must be at most --T = 10');
+});
+
+s('--resume validates state.json: each bad field is an Error naming the file and the field', async () => {
+  assert.ok(uninterrupted);
+  const from = uninterrupted!.dir;
+  const resume = (dir: string, argv = TINY) => () => runExperiment(hypercleaning, parseOptions(hypercleaning, [...argv, '--resume', dir]), quiet);
+  const cases: [string, (st: any) => void, ...string[]][] = [
+    ['tau-99', (st) => (st.runs[1].tau = 99), 'runs[1].tau is 99', 'an integer in [0, 6]'],
+    ['short-lambda', (st) => (st.runs[0].lambda = st.runs[0].lambda.slice(0, 50)), 'runs[0].lambda is an array of length 50', 'of length 120'],
+    ['no-setting', (st) => delete st.settings.nTrain, 'settings.nTrain is missing', '--n-train'],
+    ['tau-string', (st) => (st.runs[2].tau = '6'), 'runs[2].tau is the string "6"', 'an integer'],
+    ['lambda-text', (st) => (st.runs[0].lambda[7] = 'x'), 'runs[0].lambda[7] is the string "x"', 'a finite number'],
+    ['seconds-short', (st) => st.runs[0].seconds.pop(), 'runs[0].seconds is an array of length 5', 'of length 6'],
+    ['unknown-K', (st) => (st.runs[1].K = 7), 'runs[1].K is 7', 'one of the run\'s K values 1, 3, 10'],
+    ['no-runs', (st) => delete st.runs, 'runs is missing'],
+    ['final-early', (st) => { st.runs[0].tau = 4; st.runs[0].seconds.length = 4; st.runs[0].valLoss.length = 4; st.runs[0].exactGradNorm.length = 2; }, 'runs[0].tau is 4', 'final metrics'],
+  ];
+  for (const [name, edit, ...parts] of cases) {
+    const dir = editedState(from, join(root, `bad-${name}`), edit);
+    const e = await expectError(resume(dir), join(dir, STATE_FILE), ...parts);
+    assert.not.ok(e instanceof TypeError, `${name}: ${e.message}`);
+    assert.ok(noCompleteResults(dir), `${name}: no results.json marked complete`);
+  }
+  // A different option: the first difference named, with the command line that resumes.
+  const dir = editedState(from, join(root, 'other-option'), () => {});
+  const e = await expectError(resume(dir, TINY.map((a) => (a === '6' ? '7' : a))), join(dir, STATE_FILE), '--hyper-iterations was 6, now 7', '--hyper-iterations 6 ', `--checkpoint-every 2 --resume ${dir}`);
+  assert.ok(e instanceof UsageError);
+});
+
+s('the command: a resume from an edited state.json exits non-zero with the message and writes no complete results.json', async () => {
+  assert.ok(uninterrupted);
+  const dir = editedState(uninterrupted!.dir, join(root, 'cli-tau-99'), (st) => (st.runs[0].tau = 99));
+  const child = await hypertape(['hypercleaning', ...TINY, '--resume', dir]);
+  assert.is(child.code, 1, child.output);
+  assert.ok(child.output.includes(`${join(dir, STATE_FILE)}: runs[0].tau is 99; expected an integer in [0, 6]`), child.output);
+  assert.ok(noCompleteResults(dir));
 });
 
 s('--data-dir without the MNIST files: an error naming the file', async () => {

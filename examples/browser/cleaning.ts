@@ -6,7 +6,8 @@
 // wrong) label and a border telling whether the label really was corrupted.
 import { tensor, dispose, type Tensor } from '../../src/browser.js';
 import { hypergradient, SGD } from '../../src/bilevel/index.js';
-import { deviceExamples, disposeExamples, FEATURES } from '../../src/experiments/hypercleaning-data.js';
+import { deviceExamples, FEATURES } from '../../src/experiments/hypercleaning-data.js';
+import { disposeExamples } from '../../src/experiments/shared/examples.js';
 import { hypercleaningProblem, flagScores, FLAG_THRESHOLD, type HypercleaningSettings } from '../../src/experiments/hypercleaning-problem.js';
 import { MNIST_ROWS, MNIST_COLS, MNIST_PIXELS } from '../../src/data/mnist-format.js';
 

@@ -3,9 +3,11 @@
 // set, every image flattened to 784 pixels in [0, 1] plus a constant 1 (the bias feature), 785 in all.
 // Everything is drawn from one seeded generator, so a seed names the same data on every run
 // (which is what lets an interrupted run resume exactly).
-import { tensor, oneHot, transpose, tidy, dispose, type Tensor } from '../index.js';
+import type { Tensor } from '../index.js';
 import { mulberry32 } from '../data/random.js';
 import { MNIST_CLASSES, MNIST_PIXELS, type Mnist, type MnistSplit } from '../data/mnist-format.js';
+import { permutation, takeSplits } from './shared/split.js';
+import { deviceExamples as sharedDeviceExamples, type DeviceExamples, type Examples } from './shared/examples.js';
 
 /** Pixels plus the constant bias feature. */
 export const FEATURES = MNIST_PIXELS + 1;
@@ -19,13 +21,6 @@ export interface DataSizes {
   nTest: number;
 }
 
-/** Examples on the CPU: row-major features [n, 785] and labels 0..9. */
-export interface Examples {
-  n: number;
-  features: Float32Array;
-  labels: Uint8Array;
-}
-
 export interface HypercleaningData {
   /** The training set as the learner sees it: half of these labels are wrong. */
   train: Examples;
@@ -37,17 +32,7 @@ export interface HypercleaningData {
   test: Examples;
 }
 
-/** A uniformly random permutation of 0..n-1 (Fisher-Yates). */
-function permutation(n: number, random: () => number): Uint32Array {
-  const p = new Uint32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [p[i], p[j]] = [p[j]!, p[i]!];
-  }
-  return p;
-}
-
+/** MNIST images at `indices` as examples: pixels / 255 and a constant 1, labels 0..9. */
 function pick(split: MnistSplit, indices: ArrayLike<number>): Examples {
   const n = indices.length;
   const features = new Float32Array(n * FEATURES);
@@ -59,7 +44,7 @@ function pick(split: MnistSplit, indices: ArrayLike<number>): Examples {
     features[row + MNIST_PIXELS] = 1;
     labels[r] = split.labels[indices[r]!]!;
   }
-  return { n, features, labels };
+  return { n, features, labels, nFeatures: FEATURES, nClasses: MNIST_CLASSES };
 }
 
 /**
@@ -80,9 +65,9 @@ export function makeHypercleaningData(mnist: Mnist, sizes: DataSizes, seed: numb
     throw new Error(`hypercleaning: nTest = ${nTest} exceeds the ${mnist.test.count} images of MNIST's test file (${mnist.source})`);
   }
   const random = mulberry32(seed);
-  const order = permutation(mnist.train.count, random);
-  const train = pick(mnist.train, order.subarray(0, nTrain));
-  const val = pick(mnist.train, order.subarray(nTrain, nTrain + nVal));
+  const [trainRows, valRows] = takeSplits(permutation(mnist.train.count, random), [nTrain, nVal], 'hypercleaning');
+  const train = pick(mnist.train, trainRows!);
+  const val = pick(mnist.train, valRows!);
   const test = pick(mnist.test, Array.from({ length: nTest }, (_, i) => i));
 
   const cleanLabels = train.labels.slice();
@@ -96,28 +81,14 @@ export function makeHypercleaningData(mnist: Mnist, sizes: DataSizes, seed: numb
   return { train, cleanLabels, corrupted, val, test };
 }
 
-/** Examples on the GPU: features X [n, 785] and one-hot labels as columns, Y^T [10, n]. */
-export interface DeviceExamples {
-  n: number;
-  x: Tensor;
-  yT: Tensor;
-  labels: Uint8Array;
-}
-
-export function toDevice(e: Examples): DeviceExamples {
-  return deviceExamples(tensor(e.features, [e.n, FEATURES]), e.labels);
-}
-
-/** Examples from features already on the GPU ([n, 785], taken over) and their labels. */
+/**
+ * MNIST examples from features already on the GPU ([n, 785], taken over) and their labels 0..9
+ * (the generic version is deviceExamples in ./shared/examples.ts).
+ */
 export function deviceExamples(x: Tensor, labels: Uint8Array): DeviceExamples {
   const n = labels.length;
   if (x.rank !== 2 || x.shape[0] !== n || x.shape[1] !== FEATURES) {
     throw new Error(`hypercleaning: features ${x.describe()} do not fit ${n} labels (expected [${n}, ${FEATURES}])`);
   }
-  const yT = tidy(() => transpose(oneHot(tensor(Int32Array.from(labels), [n], 'i32'), MNIST_CLASSES)));
-  return { n, x, yT, labels };
-}
-
-export function disposeExamples(e: DeviceExamples): void {
-  dispose([e.x, e.yT]);
+  return sharedDeviceExamples(x, labels, MNIST_CLASSES);
 }

@@ -14,7 +14,8 @@ import {
   Tensor, add, argmax, matmul, mean, mul, neg, logSoftmax, sigmoid, softmax, square, sub, sum, tidy, zeros, dispose,
 } from '../index.js';
 import type { BilevelProblem } from '../bilevel/index.js';
-import { FEATURES, type DeviceExamples } from './hypercleaning-data.js';
+import { FEATURES } from './hypercleaning-data.js';
+import type { DeviceExamples } from './shared/examples.js';
 import { MNIST_CLASSES } from '../data/mnist-format.js';
 
 /** lambda_i below this flags example i as corrupted (the paper's sigmoid(lambda_i) < sigmoid(-3)). */

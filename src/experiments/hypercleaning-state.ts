@@ -1,15 +1,12 @@
-// The saved state of a hypercleaning run (state.json in the output folder): enough to continue
-// an interrupted run and end with the same numbers as an uninterrupted one. It is rewritten
-// atomically (temporary file + rename) every few hyper-iterations, so an interrupt at any moment
-// leaves the previous complete state behind. It also keeps the final lambda of every K, from
-// which the flags (and F1) of Table 2 can be recomputed.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeFileAtomic } from './report.js';
+// The saved state of a hypercleaning run (state.json in the output folder, see
+// ./shared/state.ts): per K, the hyper-iterations done, lambda_tau, the series of the figures and
+// the timings; once a K is finished, its final metrics. The final lambda of every K stays in the
+// file, from which the flags (and F1) of Table 2 can be recomputed. The declaration below is what
+// `--resume` validates the file against.
+import * as s from './shared/schema.js';
+import { defineState, hyperRunFields, loadState as loadSharedState, type ExperimentState, type HyperRun } from './shared/state.js';
 
-export const STATE_FILE = 'state.json';
-const FORMAT = 'hypertape/hypercleaning-state';
-const VERSION = 1;
+export { STATE_FILE } from './shared/state.js';
 
 /** Accuracy and loss of one classifier W_T. */
 export interface ClassifierMetrics {
@@ -18,6 +15,7 @@ export interface ClassifierMetrics {
   valLoss: number;
 }
 
+/** The metrics of Table 2 for one K, at the final lambda. */
 export interface FinalMetrics extends ClassifierMetrics {
   f1: number;
   precision: number;
@@ -33,90 +31,75 @@ export interface References {
   oracle: ClassifierMetrics;
 }
 
-export interface RunState {
+/** One K-RMD run. */
+export interface RunState extends HyperRun {
   K: number;
-  /** Hyper-iterations done: lambda below is lambda_tau. */
-  tau: number;
+  /** lambda_tau (one per training example). */
   lambda: number[];
   /** f(w_T(lambda_tau), lambda_tau) for tau = 0 .. tau-1, as returned with each hypergradient. */
   valLoss: number[];
   /** ||d_lambda f|| of the exact hypergradient (full RMD) at sampled iterates (Figure 5). */
   exactGradNorm: { tau: number; norm: number }[];
-  /** Seconds of each hyper-iteration (hypergradient + update), over all sessions of the run. */
-  seconds: number[];
-  /** Largest peak of GPU bytes a hypergradient call allocated above what was live before it. */
-  peakBytes: number;
-  /** Largest peak of all live GPU bytes during a hypergradient call (data included). */
-  peakBytesTotal: number;
   /** Set once the run has finished its hyper-iterations and been evaluated. */
   final?: FinalMetrics;
 }
 
-export interface HypercleaningState {
-  format: typeof FORMAT;
-  version: number;
-  /** The command that started the run (shown when a resume is refused). */
-  command: string;
-  seed: number;
-  /** Every option that changes the numbers; a resume must match them. */
-  settings: Record<string, unknown>;
-  /** A hash of the drawn data, so a resume from other MNIST files is refused. */
-  dataFingerprint: string;
+/** The settings a hypercleaning state is checked against (the options that change the numbers). */
+export interface HypercleaningStateSettings {
+  nTrain: number;
+  T: number;
+  K: number[];
+  hyperIterations: number;
+}
+
+/** The top-level fields besides the header and the runs. */
+export interface HypercleaningExtra {
+  /** Computed once at the start of a run. */
   references?: References;
-  runs: RunState[];
 }
 
-export function newState(command: string, seed: number, settings: Record<string, unknown>, dataFingerprint: string): HypercleaningState {
-  return { format: FORMAT, version: VERSION, command, seed, settings, dataFingerprint, runs: [] };
-}
+/** The whole state file. */
+export type HypercleaningState = ExperimentState<RunState, HypercleaningExtra>;
 
-export function saveState(dir: string, state: HypercleaningState): void {
-  writeFileAtomic(join(dir, STATE_FILE), JSON.stringify(state) + '\n');
-}
+const fraction = s.number({ min: 0, max: 1 });
+const classifier = s.object({ testAcc: fraction, valAcc: fraction, valLoss: s.number({ min: 0, nullable: true }) });
 
-export function hasState(dir: string): boolean {
-  return existsSync(join(dir, STATE_FILE));
-}
+/** The declaration of hypercleaning's state.json (what --resume checks). */
+export const hypercleaningState = defineState<HypercleaningStateSettings, RunState, HypercleaningExtra>({
+  experiment: 'hypercleaning',
+  version: 1,
+  run: (o) => s.object({
+    K: s.int({ min: 1, max: o.T }),
+    ...hyperRunFields(o.hyperIterations),
+    lambda: s.numbers({ length: o.nTrain }),
+    valLoss: s.numbers({ length: (run: { tau: number }) => run.tau, nullable: true }),
+    exactGradNorm: s.array(s.object({ tau: s.int({ min: 0, max: o.hyperIterations }), norm: s.number({ min: 0, nullable: true }) })),
+    final: s.optional(s.object({
+      testAcc: fraction, valAcc: fraction, valLoss: s.number({ min: 0, nullable: true }),
+      f1: fraction, precision: fraction, recall: fraction, flagged: s.int({ min: 0, max: o.nTrain }),
+    })),
+  }, {
+    refine: (run) => {
+      const late = run.exactGradNorm.findIndex((p, i) => p.tau > run.tau || (i > 0 && p.tau <= run.exactGradNorm[i - 1]!.tau));
+      if (late >= 0) return [`exactGradNorm[${late}].tau`, String(run.exactGradNorm[late]!.tau), `increasing iterates at most tau = ${run.tau}`];
+      if (run.final && run.tau !== o.hyperIterations) return ['tau', String(run.tau), `${o.hyperIterations} (the run has final metrics, so it finished its hyper-iterations)`];
+      return undefined;
+    },
+  }),
+  extra: () => ({ references: s.optional(s.object({ baseline: classifier, initial: classifier, oracle: classifier })) }),
+  maxRuns: (o) => o.K.length,
+  checkRuns: (runs, o) => {
+    for (let i = 0; i < runs.length; i++) {
+      const K = runs[i]!.K;
+      if (!o.K.includes(K) || runs.findIndex((r) => r.K === K) !== i) {
+        return [`runs[${i}].K`, String(K), `one of the run's K values ${o.K.join(', ')}, each at most once`];
+      }
+    }
+    return undefined;
+  },
+});
 
-/** Reads DIR/state.json; errors name the file and what was expected. */
+/** Reads and validates DIR/state.json against the settings saved in it (for tools and tests). */
 export function loadState(dir: string): HypercleaningState {
-  const path = join(dir, STATE_FILE);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') {
-      throw new Error(`${path}: no such file (expected the saved state of an interrupted hypercleaning run; --resume takes the output folder of that run)`);
-    }
-    throw new Error(`${path}: cannot read: ${err.message}`);
-  }
-  let state: HypercleaningState;
-  try {
-    state = JSON.parse(text) as HypercleaningState;
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message}); expected a hypercleaning state file`);
-  }
-  if (state?.format !== FORMAT) throw new Error(`${path}: not a hypercleaning state file (format '${String(state?.format)}', expected '${FORMAT}')`);
-  if (state.version !== VERSION) throw new Error(`${path}: state version ${state.version}, this hypertape reads version ${VERSION}`);
-  if (!Array.isArray(state.runs)) throw new Error(`${path}: has no 'runs' list`);
-  for (const r of state.runs) {
-    if (!Number.isInteger(r.K) || !Number.isInteger(r.tau) || !Array.isArray(r.lambda)) {
-      throw new Error(`${path}: a run entry lacks K, tau or lambda`);
-    }
-  }
-  return state;
-}
-
-/** FNV-1a (32-bit) over byte arrays, as 8 hex digits. */
-export function fingerprint(...parts: ArrayBufferView[]): string {
-  let h = 0x811c9dc5;
-  for (const p of parts) {
-    const bytes = new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
-    for (let i = 0; i < bytes.length; i++) {
-      h ^= bytes[i]!;
-      h = Math.imul(h, 0x01000193);
-    }
-  }
-  return (h >>> 0).toString(16).padStart(8, '0');
+  return loadSharedState(hypercleaningState, dir);
 }

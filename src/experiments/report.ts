@@ -71,7 +71,7 @@ export function packageVersion(): string {
   return 'unknown';
 }
 
-function resultsDocument(meta: RunMeta, results: Record<string, unknown>, complete: boolean): string {
+function resultsDocument(meta: RunMeta, results: object, complete: boolean): string {
   const head: Record<string, unknown> = { ...meta, complete };
   for (const key of Object.keys(results)) {
     if (key in head) throw new Error(`hypertape: the experiment's result key '${key}' collides with a results.json header field; rename it.`);
@@ -90,14 +90,14 @@ export function compactJson(value: unknown): string {
 }
 
 /** Writes results.json marked incomplete (for checkpoints of long runs). */
-export function writePartialResults(dir: string, meta: RunMeta, results: Record<string, unknown>): string {
+export function writePartialResults(dir: string, meta: RunMeta, results: object): string {
   const path = join(dir, 'results.json');
   writeFileAtomic(path, resultsDocument(meta, results, false));
   return path;
 }
 
 /** Writes results.json, every figure as SVG, and summary.md; returns the paths written. */
-export async function writeReport(dir: string, meta: RunMeta, report: ExperimentReport): Promise<string[]> {
+export async function writeReport(dir: string, meta: RunMeta, report: ExperimentReport<object>): Promise<string[]> {
   const written: string[] = [];
   const names = new Set<string>();
   for (const figure of report.figures) {
@@ -114,7 +114,7 @@ export async function writeReport(dir: string, meta: RunMeta, report: Experiment
   return [resultsPath, summaryPath, ...written];
 }
 
-function summaryMarkdown(meta: RunMeta, report: ExperimentReport): string {
+function summaryMarkdown(meta: RunMeta, report: ExperimentReport<object>): string {
   const a = meta.adapter;
   const lines = [
     `# ${meta.title}`,

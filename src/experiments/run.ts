@@ -7,12 +7,13 @@ import { createConsole, type Console } from './progress.js';
 import { packageVersion, writePartialResults, writeReport, type RunMeta } from './report.js';
 import { COMMON_OPTIONS, flagName, type Experiment, type OptionSpecs, type ParsedArgs } from './registry.js';
 
-export interface RunOutcome {
+/** What a finished run wrote and returned. */
+export interface RunOutcome<R extends object = object> {
   dir: string;
   /** Every file written, results.json first. */
   paths: string[];
   meta: RunMeta;
-  results: Record<string, unknown>;
+  results: R;
 }
 
 /** `results/<experiment>/<UTC time>`, e.g. results/toy/2026-11-27T05-30-12Z. */
@@ -30,11 +31,15 @@ function commandLine<O extends OptionSpecs>(experiment: Experiment<O>, parsed: P
   return ['hypertape', experiment.name, ...flags].join(' ');
 }
 
-export async function runExperiment<O extends OptionSpecs>(
-  experiment: Experiment<O>,
+/**
+ * Runs an experiment and writes its report. `io.signal`, when aborted, asks a resumable
+ * experiment to save its state and stop (it then throws RunInterrupted).
+ */
+export async function runExperiment<O extends OptionSpecs, R extends object>(
+  experiment: Experiment<O, R>,
   parsed: ParsedArgs<O>,
-  io: { console?: Console; command?: string } = {},
-): Promise<RunOutcome> {
+  io: { console?: Console; command?: string; signal?: AbortSignal } = {},
+): Promise<RunOutcome<R>> {
   const con = io.console ?? createConsole();
   const started = new Date();
   // An experiment with a `resume` option continues in the folder of the run it resumes.
@@ -67,6 +72,7 @@ export async function runExperiment<O extends OptionSpecs>(
     checkpoint: (results) => {
       writePartialResults(dir, { ...meta, wallSeconds: (performance.now() - t0) / 1000 }, results);
     },
+    signal: io.signal ?? new AbortController().signal,
   });
   meta.wallSeconds = (performance.now() - t0) / 1000;
   const paths = await writeReport(dir, meta, report);
