@@ -4,5 +4,6 @@ import type { BenchSection } from './util.js';
 import { kernels } from './kernels.js';
 import { autodiff } from './autodiff.js';
 import { bilevel } from './bilevel.js';
+import { data } from './data.js';
 
-export const sections: BenchSection[] = [kernels, autodiff, bilevel];
+export const sections: BenchSection[] = [kernels, autodiff, bilevel, data];

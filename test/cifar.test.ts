@@ -13,8 +13,10 @@ import { createTar } from 'nanotar';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { loadCifar, defaultCifarSource, CIFAR10_CLASSES, CIFAR100_COARSE_CLASSES, CIFAR100_FINE_CLASSES, type ImageDataset } from '../src/data/cifar.js';
-import { rng } from './helpers.js';
+import { assertClose, rng } from './helpers.js';
 import { rejectsWith } from './rejects.js';
+import { decodeImage, toRgb, toLuminance } from '../src/data/image-decode.js';
+import { findSharedData, sharedDataCandidates, sharedDataSearched } from '../src/data/shared-data.js';
 
 const s = suite('cifar');
 
@@ -215,11 +217,8 @@ s('binary archives: corrupt gzip, truncated tar, not an archive', async () => {
 // ---- the real CIFAR-10 subset --------------------------------------------------------------
 
 let real: ImageDataset | null = null;
-let realMs = 0;
 s.before(async () => {
-  const t = performance.now();
   real = await loadCifar(defaultCifarSource('cifar10'), 'cifar10');
-  realMs = performance.now() - t;
 });
 
 s('reads the shared CIFAR-10 subset: 10,000 + 10,000 images, the ten classes, sane pixels', () => {
@@ -246,7 +245,15 @@ s('reads the shared CIFAR-10 subset: 10,000 + 10,000 images, the ten classes, sa
     }
   }
   assert.ok(Math.abs(means[0]! - 126) < 3 && Math.abs(means[1]! - 124) < 3 && Math.abs(means[2]! - 115) < 3, `channel means ${means}`);
-  console.log(`  [cifar] shared subset read in ${(realMs / 1000).toFixed(1)} s`);
+});
+
+s('shared data are looked for beside this module and the current directory and every folder above', () => {
+  const found = defaultCifarSource('cifar10');
+  assert.ok(found.endsWith(join('shared', 'data', 'cifar10', 'cifar10-jpeg-subset.zip')), found);
+  const candidates = sharedDataCandidates('x.zip');
+  assert.ok(candidates.includes(join(dirname(process.cwd()), 'shared', 'data', 'x.zip')), 'the sibling of the current directory');
+  assert.is(findSharedData('no-such-data-set.zip'), null);
+  assert.ok(sharedDataSearched('a.zip').includes('shared/data/a.zip') && sharedDataSearched('a.zip').includes(process.cwd()));
 });
 
 s('the default CIFAR-100 source is an error saying what to download and which flag takes it', async () => {
@@ -302,6 +309,36 @@ s('reads JPEGs, a top-level root and a val split standing in for test', async ()
   // blue image: B plane high, R plane low
   assert.ok(near(d.train.pixels[0]!, 10) && near(d.train.pixels[128]!, 250), `blue: ${d.train.pixels[0]}, ${d.train.pixels[128]}`);
   assert.ok(near(d.train.pixels[192]!, 250) && near(d.train.pixels[192 + 128]!, 10), 'red');
+});
+
+s('decodes PNGs of every bit depth, with alpha and with a palette', () => {
+  const w = 5;
+  const h = 3;
+  for (const depth of [1, 2, 4] as const) {
+    const max = (1 << depth) - 1;
+    const values = Array.from({ length: w * h }, (_, i) => (i * 7) % (max + 1));
+    // pack each row, most significant bits first, padded to whole bytes
+    const rowBytes = Math.ceil((w * depth) / 8);
+    const packed = new Uint8Array(rowBytes * h);
+    values.forEach((v, i) => {
+      const y = Math.floor(i / w);
+      const bit = (i % w) * depth;
+      packed[y * rowBytes + (bit >> 3)]! |= v << (8 - depth - (bit & 7));
+    });
+    const img = decodeImage(encodePng({ width: w, height: h, data: packed, channels: 1, depth }), `depth${depth}.png`);
+    assert.equal([img.width, img.height, img.channels], [w, h, 1]);
+    assert.equal(Array.from(img.data), values.map((v) => Math.round((v * 255) / max)), `depth ${depth}`);
+    assertClose(toLuminance(img), values.map((v) => Math.round((v * 255) / max) / 255), { atol: 1e-7 }, `luminance, depth ${depth}`);
+  }
+  const deep = decodeImage(encodePng({ width: 2, height: 1, data: Uint16Array.from([0x1234, 0xff00]), channels: 1, depth: 16 }), 'deep.png');
+  assert.equal(Array.from(deep.data), [0x12, 0xff]);
+  const ga = decodeImage(encodePng({ width: 2, height: 1, data: Uint8Array.from([10, 0, 200, 255]), channels: 2, depth: 8 }), 'ga.png');
+  assert.equal(Array.from(toRgb(ga).data), [10, 10, 10, 200, 200, 200]);
+  const rgba = decodeImage(encodePng({ width: 1, height: 1, data: Uint8Array.from([1, 2, 3, 0]), channels: 4, depth: 8 }), 'rgba.png');
+  assert.equal(Array.from(toRgb(rgba).data), [1, 2, 3]);
+  const pal = decodeImage(encodePng({ width: 3, height: 1, data: Uint8Array.from([2, 0, 1]), channels: 1, depth: 8, palette: [[255, 0, 0], [0, 255, 0], [0, 0, 255]] }), 'pal.png');
+  assert.equal(Array.from(toRgb(pal).data), [0, 0, 255, 255, 0, 0, 0, 255, 0]);
+  assertClose(toLuminance(pal), [0.114, 0.299, 0.587], { atol: 1e-6 }, 'palette luminance');
 });
 
 // ---- bad input -------------------------------------------------------------------------------

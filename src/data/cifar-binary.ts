@@ -73,11 +73,8 @@ function classNamesFrom(lookup: FileLookup, file: string, known: readonly string
   return names;
 }
 
-/**
- * Parses the records of one batch file, appending its pixels and labels. Label byte `j` of every
- * record must be below `classCounts[j]`; `use` picks which label byte becomes the label.
- */
-function parseBatch(file: NamedBytes, labelBytes: number, classCounts: number[], use: number, pixels: Uint8Array[], labels: Uint8Array[]): void {
+/** The number of records in a batch file, checking that its size is a whole number of records. */
+function recordCount(file: NamedBytes, labelBytes: number): number {
   const { bytes, name } = file;
   const record = labelBytes + CIFAR_PIXELS;
   const what = labelBytes === 1
@@ -89,9 +86,17 @@ function parseBatch(file: NamedBytes, labelBytes: number, classCounts: number[],
       `${Math.floor(bytes.length / record)} records and ${bytes.length % record} bytes left over, so the file is truncated ` +
       `or not this data set's format; download it again`);
   }
+  return bytes.length / record;
+}
+
+/**
+ * Copies the records of one batch file into `out` from image `first` on. Label byte `j` of every
+ * record must be below `classCounts[j]`; `use` picks which label byte becomes the label.
+ */
+function parseBatch(file: NamedBytes, labelBytes: number, classCounts: number[], use: number, out: ImageSet, first: number): void {
+  const { bytes, name } = file;
+  const record = labelBytes + CIFAR_PIXELS;
   const n = bytes.length / record;
-  const px = new Uint8Array(n * CIFAR_PIXELS);
-  const y = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const at = i * record;
     for (let j = 0; j < labelBytes; j++) {
@@ -102,29 +107,24 @@ function parseBatch(file: NamedBytes, labelBytes: number, classCounts: number[],
           `the file is corrupt or not this data set's format`);
       }
     }
-    y[i] = bytes[at + use]!;
-    px.set(bytes.subarray(at + labelBytes, at + record), i * CIFAR_PIXELS);
+    out.labels[first + i] = bytes[at + use]!;
+    out.pixels.set(bytes.subarray(at + labelBytes, at + record), (first + i) * CIFAR_PIXELS);
   }
-  pixels.push(px);
-  labels.push(y);
 }
 
-/** Concatenates the batches of one split into an ImageSet. */
+/** Reads the batches of one split into one ImageSet (sizes checked before anything is copied). */
 function readSplit(lookup: FileLookup, files: string[], missing: (file: string) => Error, labelBytes: number, classCounts: number[], use: number): ImageSet {
-  const pixels: Uint8Array[] = [];
-  const labels: Uint8Array[] = [];
-  for (const f of files) {
-    const found = lookup(f);
-    if (!found) throw missing(f);
-    parseBatch(found, labelBytes, classCounts, use, pixels, labels);
-  }
-  const n = labels.reduce((a, l) => a + l.length, 0);
+  const found = files.map((f) => {
+    const file = lookup(f);
+    if (!file) throw missing(f);
+    return { file, n: recordCount(file, labelBytes) };
+  });
+  const n = found.reduce((a, f) => a + f.n, 0);
   const out: ImageSet = { n, channels: 3, height: CIFAR_SIZE, width: CIFAR_SIZE, pixels: new Uint8Array(n * CIFAR_PIXELS), labels: new Uint8Array(n) };
-  let at = 0;
-  for (let b = 0; b < labels.length; b++) {
-    out.pixels.set(pixels[b]!, at * CIFAR_PIXELS);
-    out.labels.set(labels[b]!, at);
-    at += labels[b]!.length;
+  let first = 0;
+  for (const f of found) {
+    parseBatch(f.file, labelBytes, classCounts, use, out, first);
+    first += f.n;
   }
   return out;
 }

@@ -9,7 +9,7 @@ import { join, relative, sep } from 'node:path';
 import { checkCifarName, type CifarName, type CifarOptions, type ImageDataset } from './cifar-format.js';
 import { CIFAR_BINARY, cifarBinaryDataset, cifarBinaryFromTar, isGzip, isTar } from './cifar-binary.js';
 import { imageFolderDataset, imageFolderFromZip, isImagePath } from './image-folder.js';
-import { findSharedData, sharedDataCandidates } from './shared-data.js';
+import { findSharedData, sharedDataSearched } from './shared-data.js';
 import { isZip, type FileEntry } from './zip.js';
 
 export * from './cifar-format.js';
@@ -43,7 +43,7 @@ export function defaultCifarSource(dataset: CifarName): string {
   if (dataset === 'cifar10') {
     const found = findSharedData(SHARED_CIFAR10);
     if (found) return found;
-    throw new Error(`CIFAR-10: no --data-dir given and the shared subset was not found (looked for ${sharedDataCandidates(SHARED_CIFAR10).join(', ')}); ` +
+    throw new Error(`CIFAR-10: no --data-dir given and the shared subset was not found (${sharedDataSearched(SHARED_CIFAR10)}); ` +
       cifarDownloadHint(dataset));
   }
   throw new Error(`CIFAR-100: no data given (there is no default copy); ${cifarDownloadHint(dataset)}`);

@@ -41,16 +41,17 @@ function pngSamples(png: DecodedPng): DecodedImage {
   } else if (png.depth === 16) {
     for (let i = 0; i < n; i++) out[i] = src[i]! >> 8;
   } else {
-    // Rows of 1, 2 or 4-bit samples, each row padded to whole bytes.
+    // Rows of 1, 2 or 4-bit samples, each row padded to whole bytes, most significant bits first.
     const depth = png.depth;
     const rowBytes = Math.ceil((width * channels * depth) / 8);
     const max = (1 << depth) - 1;
-    const perByte = 8 / depth;
+    const scale = Uint8Array.from({ length: max + 1 }, (_, v) => Math.round((v * 255) / max));
+    const perRow = width * channels;
     for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width * channels; x++) {
-        const byte = src[y * rowBytes + Math.floor(x / perByte)]!;
-        const shift = 8 - depth * ((x % perByte) + 1);
-        out[y * width * channels + x] = Math.round((((byte >> shift) & max) * 255) / max);
+      let x = 0;
+      for (let byteAt = y * rowBytes; x < perRow; byteAt++) {
+        const byte = src[byteAt]!;
+        for (let shift = 8 - depth; shift >= 0 && x < perRow; shift -= depth) out[y * perRow + x++] = scale[(byte >> shift) & max]!;
       }
     }
   }
@@ -69,18 +70,12 @@ export function decodeImage(bytes: Uint8Array, name: string): DecodedImage {
   try {
     if (format === 'jpeg') {
       // tolerantDecoding off: a truncated or corrupt JPEG throws instead of yielding gray pixels.
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, tolerantDecoding: false });
-      if (!(img.width > 0 && img.height > 0) || img.data.length !== img.width * img.height * 4) {
+      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false });
+      if (!(img.width > 0 && img.height > 0) || img.data.length !== img.width * img.height * 3) {
         throw new Error(`decoded to ${img.width}x${img.height} with ${img.data.length} bytes`);
       }
-      // jpeg-js always yields RGBA (gray JPEGs expanded to R = G = B); drop the constant alpha.
-      const n = img.width * img.height;
-      const rgb = new Uint8Array(n * 3);
-      for (let i = 0; i < n; i++) {
-        rgb[3 * i] = img.data[4 * i]!;
-        rgb[3 * i + 1] = img.data[4 * i + 1]!;
-        rgb[3 * i + 2] = img.data[4 * i + 2]!;
-      }
+      // jpeg-js yields RGB for every JPEG (gray ones expanded to R = G = B).
+      const rgb = img.data;
       return { width: img.width, height: img.height, channels: 3, data: rgb };
     }
     const png = decodePngFile(bytes);
@@ -120,10 +115,14 @@ export function toLuminance(img: DecodedImage): Float32Array {
   const n = img.width * img.height;
   const out = new Float32Array(n);
   const c = img.channels;
-  for (let i = 0; i < n; i++) {
-    out[i] = c <= 2
-      ? img.data[i * c]! / 255
-      : (0.299 * img.data[i * c]! + 0.587 * img.data[i * c + 1]! + 0.114 * img.data[i * c + 2]!) / 255;
+  const d = img.data;
+  if (c <= 2) {
+    for (let i = 0; i < n; i++) out[i] = UNIT[d[i * c]!]!;
+  } else {
+    for (let i = 0; i < n; i++) out[i] = (0.299 * d[i * c]! + 0.587 * d[i * c + 1]! + 0.114 * d[i * c + 2]!) / 255;
   }
   return out;
 }
+
+/** v / 255 for every byte v. */
+const UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
