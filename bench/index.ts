@@ -2,8 +2,9 @@
 // (bench/autodiff.ts, bench/bilevel.ts, ...) exporting a BenchSection.
 import type { BenchSection } from './util.js';
 import { kernels } from './kernels.js';
+import { conv } from './conv.js';
 import { autodiff } from './autodiff.js';
 import { bilevel } from './bilevel.js';
 import { data } from './data.js';
 
-export const sections: BenchSection[] = [kernels, autodiff, bilevel, data];
+export const sections: BenchSection[] = [kernels, conv, autodiff, bilevel, data];

@@ -215,3 +215,36 @@ export async function checkGrads(fn: Fn, args: Tensor[], opts: GradCheckOptions 
   }
   return report;
 }
+
+// ---- finite differences of vector functions ---------------------------------------------------
+
+const FD_STEP = 1e-2;
+
+/**
+ * Richardson-extrapolated central difference of a vector function F along direction d at x
+ * (step 1e-2, truncation error O(h^4)), F given as a function of the (f32-uploaded) perturbed
+ * inputs; `scale` is max |F(x)|, for fdTolerance. Used for hvp against differences of gradients.
+ */
+export async function directional(F: (xs: Tensor[]) => Tensor, x: Float64Array[], d: Float64Array[], shapes: Shape[]): Promise<{ value: Float64Array; scale: number }> {
+  const at = async (s: number): Promise<Float64Array> => {
+    const xs = x.map((xi, i) => tensor(Float32Array.from(xi, (e, j) => e + s * d[i]![j]!), shapes[i]));
+    const y = tidy(() => F(xs));
+    const v = await f64(y);
+    dispose([y, xs]);
+    return v;
+  };
+  const D = async (s: number): Promise<Float64Array> => {
+    const [p, m] = [await at(s), await at(-s)];
+    return p.map((e, i) => (e - m[i]!) / (2 * s));
+  };
+  const [d1, d2, y0] = [await D(FD_STEP), await D(FD_STEP / 2), await at(0)];
+  return { value: d2.map((e, i) => (4 * e - d1[i]!) / 3), scale: y0.reduce((m, e) => Math.max(m, Math.abs(e)), 0) };
+}
+
+/**
+ * The per-element tolerance of `directional`'s estimate: 3e-4 relative plus 3 * 8 ulps * scale / h
+ * for the f32 rounding of the two values the difference divides by 2h.
+ */
+export function fdTolerance(scale: number, ulps = 8): { rtol: number; atol: number } {
+  return { rtol: 3e-4, atol: (3 * ulps * EPS32 * scale) / FD_STEP };
+}

@@ -12,15 +12,10 @@ import * as assert from 'uvu/assert';
 import * as ht from '../src/node.js';
 import { Tape, Tensor, tensor, type Shape } from '../src/node.js';
 import { setup, randArray, assertClose } from './helpers.js';
-import { checkGrads } from './gradcheck.js';
+import { checkGrads, directional, fdTolerance } from './gradcheck.js';
 
 const s = suite('higher-order');
 s.before(setup);
-
-const H = 1e-2;
-const RTOL = 3e-4;
-const ULPS = 8;
-const EPS32 = 2 ** -24;
 
 function rand(shape: Shape, seed: number, lo = -1, hi = 1): Tensor {
   return tensor(Float32Array.from(randArray(shape.reduce((a, b) => a * b, 1), seed, lo, hi)), shape);
@@ -28,30 +23,6 @@ function rand(shape: Shape, seed: number, lo = -1, hi = 1): Tensor {
 
 async function f64(t: Tensor): Promise<Float64Array> {
   return Float64Array.from(await t.data());
-}
-
-/**
- * Richardson-extrapolated central difference of a vector function F along direction d at x,
- * F given as a function of the (f32-uploaded) perturbed inputs.
- */
-async function directional(F: (xs: Tensor[]) => Tensor, x: Float64Array[], d: Float64Array[], shapes: Shape[]): Promise<{ value: Float64Array; scale: number }> {
-  const at = async (s: number): Promise<Float64Array> => {
-    const xs = x.map((xi, i) => tensor(Float32Array.from(xi, (e, j) => e + s * d[i]![j]!), shapes[i]));
-    const y = ht.tidy(() => F(xs));
-    const v = await f64(y);
-    ht.dispose([y, xs]);
-    return v;
-  };
-  const D = async (s: number): Promise<Float64Array> => {
-    const [p, m] = [await at(s), await at(-s)];
-    return p.map((e, i) => (e - m[i]!) / (2 * s));
-  };
-  const [d1, d2, y0] = [await D(H), await D(H / 2), await at(0)];
-  return { value: d2.map((e, i) => (4 * e - d1[i]!) / 3), scale: y0.reduce((m, e) => Math.max(m, Math.abs(e)), 0) };
-}
-
-function fdTolerance(scale: number): { rtol: number; atol: number } {
-  return { rtol: RTOL, atol: (3 * ULPS * EPS32 * scale) / H };
 }
 
 // ---- hvp ------------------------------------------------------------------------------------

@@ -106,8 +106,8 @@ function groupCap(): number {
   return launchTuning.maxGroups ?? (engine().adapter.software ? 64 : Infinity);
 }
 
-/** The grid for `units` units of work in kernels with a grid-stride loop. */
-function cappedGrid(units: number): [number, number] {
+/** The grid for `units` units of work in kernels with a grid-stride loop of 64-invocation workgroups. */
+export function cappedGrid(units: number): [number, number] {
   return grid(Math.min(Math.ceil(units / WG), groupCap()) * WG, WG);
 }
 

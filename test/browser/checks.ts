@@ -5,11 +5,12 @@
 import {
   tensor, tidy, dispose, add, sub, mul, div, maximum, exp, sin, tanh, sigmoid, softplus, logSigmoid,
   sum, mean, max, logsumexp, logSoftmax, matmul, oneHot, square, reshape, randomUniform, randomNormal,
-  forceMatmulVariant, matmulVariants, grad, hvp, type Tensor,
+  forceMatmulVariant, matmulVariants, grad, hvp, conv2d, maxPool2d, batchNorm, type Tensor,
 } from '../../src/index.js';
 import { randArray, assertClose } from '../helpers.js';
 import { checkGrads } from '../gradcheck.js';
 import * as R from '../reference.js';
+import * as RC from '../reference-conv.js';
 import { hypergradient } from '../../src/bilevel/index.js';
 import { toyProblem, toyHypergradient, toyOuterValue } from '../../src/experiments/toy-problem.js';
 
@@ -249,4 +250,26 @@ const toyHypergradients: Check = {
   },
 };
 
-export const browserChecks: Check[] = [elementwise, reductions, matmuls, gradientCheck, hvpCheck, randomNumbers, toyHypergradients];
+const convolution: Check = {
+  name: 'conv2d, maxPool2d, batchNorm against float64, and their rules to second order',
+  async run() {
+    const x = ref32(2 * 3 * 7 * 6, [2, 3, 7, 6], 81);
+    const w = ref32(4 * 3 * 3 * 3, [4, 3, 3, 3], 82);
+    const [X, W] = [tensor(x.data, x.shape), tensor(w.data, w.shape)];
+    // Values 0.05 apart (37 is prime to 252, so i -> 37 i mod 252 permutes): every pooling window
+    // keeps its winner under the finite-difference steps.
+    const D = tensor(Float32Array.from({ length: 252 }, (_, i) => (((37 * i) % 252) - 126) * 0.05), [2, 3, 7, 6]);
+    await allOf([
+      ...([[1, 0], [2, 1], [1, 2]] as const).map(([st, pd]) => async () =>
+        assertClose(await read(conv2d(X, W, { stride: st, padding: pd })), RC.conv2d(x, w, [st, st], [pd, pd]).data, { rtol: 1e-5, atol: 1e-5 }, `conv2d stride ${st} padding ${pd}`)),
+      async () => assertClose(await read(maxPool2d(X)), RC.maxPool2d(x, 2, 2).data, { rtol: 0, atol: 0 }, 'maxPool2d 2x2'),
+      async () => assertClose(await read(maxPool2d(X, { size: 3, stride: 2 })), RC.maxPool2d(x, 3, 2).data, { rtol: 0, atol: 0 }, 'maxPool2d 3x3 stride 2'),
+      async () => assertClose(await read(batchNorm(X)), RC.batchNorm(x, 1e-5).data, { rtol: 1e-4, atol: 1e-5 }, 'batchNorm'),
+      async () => void (await checkGrads((a, b) => sin(conv2d(a, b, { stride: 2, padding: 1 })), [X, W], { order: 2, name: 'sin(conv2d(x, w))' })),
+      async () => void (await checkGrads((a) => maxPool2d(batchNorm(a)), [D], { order: 2, ulps: 32, name: 'maxPool2d(batchNorm(x))' })),
+    ]);
+    dispose([X, W, D]);
+  },
+};
+
+export const browserChecks: Check[] = [elementwise, reductions, matmuls, gradientCheck, hvpCheck, convolution, randomNumbers, toyHypergradients];
