@@ -3,3 +3,4 @@ export { gradientDescent, heavyBall, innerGradient, type HeavyBallState, type Sc
 export { hypergradient, validate, type Method, type HypergradientOptions, type HypergradientResult, type HypergradientStats } from './hypergradient.js';
 export { SGD, Adam, type OuterOptimizer, type SGDOptions, type AdamOptions } from './outer.js';
 export { norm, dot, cosineSimilarity, relativeError, distance, descentRatio, prop31Bound } from './diagnostics.js';
+export { truncationPath } from './truncation.js';

@@ -99,6 +99,24 @@ export class Adam<L extends Tree> implements OuterOptimizer<L> {
     return project(lambda, l.rebuild(next), this.opts.project);
   }
 
+  /** The first and second moment estimates m, v, one tensor per leaf of lambda (null before the first step); for saving a run. */
+  moments(): { m: Tensor[]; v: Tensor[] } | null {
+    return this.m && this.v ? { m: this.m, v: this.v } : null;
+  }
+
+  /**
+   * Continues a saved run: tau steps taken, with moments m and v (shaped like lambda's leaves);
+   * the optimizer takes ownership of the tensors. Without moments it starts afresh at tau.
+   */
+  restore(tau: number, moments: { m: Tensor[]; v: Tensor[] } | null): void {
+    if (!Number.isInteger(tau) || tau < 0) throw new Error(`hypertape: Adam.restore needs tau >= 0, got ${tau}`);
+    if (moments && moments.m.length !== moments.v.length) throw new Error(`hypertape: Adam.restore: ${moments.m.length} first moments but ${moments.v.length} second moments`);
+    dispose([this.m, this.v]);
+    this.tau = tau;
+    this.m = moments?.m ?? null;
+    this.v = moments?.v ?? null;
+  }
+
   dispose(): void {
     dispose([this.m, this.v]);
     this.m = this.v = null;
