@@ -3,8 +3,9 @@
 import type { Experiment } from './registry.js';
 import { toy } from './toy.js';
 import { hypercleaning } from './hypercleaning.js';
+import { omniglot } from './omniglot.js';
 
-export const experiments: readonly Experiment<any>[] = [toy, hypercleaning];
+export const experiments: readonly Experiment<any>[] = [toy, hypercleaning, omniglot];
 
 export function findExperiment(name: string): Experiment<any> | undefined {
   return experiments.find((e) => e.name === name);
