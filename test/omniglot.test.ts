@@ -4,7 +4,9 @@
 // resumed to the same numbers, and the bad inputs.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { zipSync } from 'fflate';
+import { encode as encodePng } from 'fast-png';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dispose, flattenTree, relativeError, hypergradient, grad } from '../src/node.js';
@@ -28,9 +30,39 @@ const s = suite('omniglot');
 s.before(setup);
 
 let root = '';
+let dataDir = '';
 s.before(() => {
   root = mkdtempSync(join(tmpdir(), 'hypertape-omniglot-'));
+  dataDir = syntheticOmniglot(join(root, 'data'));
 });
+
+/** An 8-bit gray PNG of ink values (1 = black ink on white), as the Omniglot zips hold. */
+function inkPng(n: number, ink: ArrayLike<number>): Uint8Array {
+  const data = Uint8Array.from({ length: n * n }, (_, i) => Math.round(255 * (1 - ink[i]!)));
+  return encodePng({ width: n, height: n, data, channels: 1, depth: 8 });
+}
+
+/**
+ * A --data-dir in Omniglot's layout, small enough to read in milliseconds: images_background.zip
+ * (alphabet Alpha) and images_evaluation.zip (alphabet Beta), 5 characters each with 4 drawings
+ * of 16x16 (a random stroke pattern per character, each drawing with a few pixels flipped).
+ */
+function syntheticOmniglot(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const r = mulberry32(9);
+  for (const [file, split, alphabet] of [['images_background.zip', 'images_background', 'Alpha'], ['images_evaluation.zip', 'images_evaluation', 'Beta']] as const) {
+    const files: Record<string, Uint8Array> = {};
+    for (let c = 1; c <= 5; c++) {
+      const pattern = Array.from({ length: 256 }, () => (r() < 0.25 ? 1 : 0));
+      for (let d = 1; d <= 4; d++) {
+        const ink = pattern.map((v) => (r() < 0.05 ? 1 - v : v));
+        files[`${split}/${alphabet}/character0${c}/${c}_0${d}.png`] = inkPng(16, ink);
+      }
+    }
+    writeFileSync(join(dir, file), zipSync(files));
+  }
+  return dir;
+}
 s.after(() => rmSync(root, { recursive: true, force: true }));
 
 const quiet = { console: createConsole({ quiet: true }) };
@@ -134,8 +166,8 @@ s('mean and 95% interval; seeds', () => {
   assert.is.not(deriveSeed(1, 2, 3), deriveSeed(1, 3, 2));
 });
 
-const TINY = [
-  '--filters', '2', '--size', '8', '--T', '3', '--k', '3', '--queries', '2', '--methods', '1,full,short',
+const TINY = () => [
+  '--data-dir', dataDir, '--filters', '2', '--size', '8', '--T', '3', '--k', '3', '--queries', '2', '--methods', '1,full,short',
   '--hyper-iterations', '4', '--eval-tasks', '3', '--eval-every', '2', '--exact-every', '2', '--checkpoint-every', '1', '--seed', '5',
 ];
 
@@ -143,7 +175,7 @@ let uninterrupted: any = null;
 
 s('end to end: the real command in a child process writes Table 4 and Figure 7', async () => {
   const dir = join(root, 'tiny');
-  const child = await hypertape(['omniglot', ...TINY, '--out', dir]);
+  const child = await hypertape(['omniglot', ...TINY(), '--out', dir]);
   assert.is(child.code, 0, child.output);
   const r = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
   assert.is(r.complete, true);
@@ -169,11 +201,11 @@ s('end to end: the real command in a child process writes Table 4 and Figure 7',
 s('a killed process (SIGKILL after its first save) resumes to the same numbers', async () => {
   assert.ok(uninterrupted, 'the end-to-end test ran first');
   const dir = join(root, 'killed');
-  const child = await hypertape(['omniglot', ...TINY, '--out', dir], { dir, signal: 'SIGKILL', timeoutMs: 300_000 });
+  const child = await hypertape(['omniglot', ...TINY(), '--out', dir], { dir, signal: 'SIGKILL', timeoutMs: 300_000 });
   assert.is(child.code, null, 'the run was killed before it finished');
   const saved = loadState(dir);
   assert.ok(saved.runs.length < 3 || saved.runs.some((r) => !r.final), 'the saved state is readable and partial');
-  const outcome = await runExperiment(omniglot, parseOptions(omniglot, [...TINY, '--resume', dir]), quiet);
+  const outcome = await runExperiment(omniglot, parseOptions(omniglot, [...TINY(), '--resume', dir]), quiet);
   const a = uninterrupted;
   const b = JSON.parse(JSON.stringify(outcome.results));
   assert.equal(withoutTimings(b.table), withoutTimings(a.table));
@@ -196,7 +228,7 @@ s('bad input: k < 2, methods, queries, too few classes or images, a missing --da
   assert.throws(() => checkSet({ size: 2, classes: [1, 2, 3, 4].map((i) => cls(i, 20)).concat([cls(5, 3)]), source: 'y.zip' }, 'meta-test', o),
     (e: Error) => e.message.includes('y.zip') && e.message.includes('A/character05 has 3') && e.message.includes('1 + --queries = 6'));
   const missing = join(root, 'no-such-folder');
-  const child = await hypertape(['omniglot', ...TINY, '--data-dir', missing, '--out', join(root, 'bad')]);
+  const child = await hypertape(['omniglot', ...TINY(), '--data-dir', missing, '--out', join(root, 'bad')]);
   assert.is.not(child.code, 0);
   assert.ok(child.output.includes(missing) && child.output.includes('images_background.zip'), child.output);
 });

@@ -32,15 +32,15 @@ const options = {
     type: 'string', default: '1,10,25,full,short', quick: '1,10,full,short',
     help: 'comma-separated: a K for K-RMD, full (full RMD), short (full RMD with T = 1, the short-horizon baseline); one run each',
   },
-  hyperIterations: { type: 'int', min: 1, default: 5000, quick: 60, help: 'hyper-iterations (Adam steps, one sampled task each) of each run; the paper also runs 15000' },
+  hyperIterations: { type: 'int', min: 1, default: 5000, quick: 40, help: 'hyper-iterations (Adam steps, one sampled task each) of each run; the paper also runs 15000' },
   T: { type: 'int', min: 1, default: 50, help: 'inner gradient-descent steps' },
   filters: { type: 'int', min: 1, default: 64, quick: 16, help: 'filters of every convolution' },
   size: { type: 'int', min: 4, max: 105, default: 28, help: 'side of the resized images' },
   lr: { type: 'number', min: 0, default: 0.001, quick: 0.01, help: 'Adam step size of the outer optimizer' },
   rho0: { type: 'number', min: 0, default: 0.1, help: 'initial pull rho_j of every adapted layer' },
   gamma0: { type: 'number', min: 0, default: 0.3, help: 'initial inner step size gamma' },
-  evalTasks: { type: 'int', min: 2, default: 120, quick: 25, help: 'meta-test tasks of each accuracy (the same tasks for every method)' },
-  evalEvery: { type: 'int', min: 1, default: 500, quick: 30, help: 'Figure 7 measures the test accuracy every this-many hyper-iterations (and at the first and last)' },
+  evalTasks: { type: 'int', min: 2, default: 120, quick: 20, help: 'meta-test tasks of each accuracy (the same tasks for every method)' },
+  evalEvery: { type: 'int', min: 1, default: 500, quick: 40, help: 'Figure 7 measures the test accuracy every this-many hyper-iterations (and at the first and last)' },
   exactEvery: { type: 'int', min: 1, default: 100, quick: 20, help: 'Figure 7 compares each K-RMD hypergradient with full RMD\'s every this-many hyper-iterations' },
   truncationCurves: { type: 'boolean', default: true, help: 'compute Figure 7\'s relative error of h_{T-K} for K = 1..T at the end' },
   ...resumeOptions(50, 10),
@@ -86,10 +86,10 @@ Choices the paper leaves open:
   computed once per hyper-iteration, and the chain rule carries its gradient back (exact for
   every method; see omniglot-problem.ts).
 
---quick: 16 filters (instead of 64), methods 1, 10, full, short (25-RMD left out), 60
-hyper-iterations (instead of 5,000) with Adam step 0.01 (instead of 0.001), 25 test tasks
-(instead of 120), accuracy every 30 and cosine every 20 hyper-iterations; k, T, Q and the data
-unchanged.
+--quick: 16 filters (instead of 64), methods 1, 10, full, short (25-RMD left out), 40
+hyper-iterations (instead of 5,000) with Adam step 0.01 (instead of 0.001), 20 test tasks
+(instead of 120), test accuracy at the first and last hyper-iteration only, cosine with full
+RMD every 20 hyper-iterations; k, T, Q, the initial lambda's scalars and the data unchanged.
 The run saves its state (${STATE_FILE}) every --checkpoint-every hyper-iterations; after an
 interrupt, run the same command with --resume <its output folder> to continue it there. A first
 Ctrl-C saves the state after the hyper-iteration in progress and prints the command that resumes.`;
