@@ -39,6 +39,7 @@ export function drawTask(sample: TaskSampler, seed: number, stream: number, i: n
 /** Stream numbers: meta-training tasks, test tasks, and the tasks of Figure 7's last plot. */
 export const STREAM = { train: 1, test: 2, curve: 3 } as const;
 
+/** The accuracy of one lambda over the test tasks. */
 export interface Evaluation {
   /** Mean accuracy on Q over the tasks. */
   accuracy: number;

@@ -66,6 +66,7 @@ export function taskToDevice(t: TaskArrays): TaskTensors {
   };
 }
 
+/** Frees a task's GPU tensors. */
 export function disposeTask(t: TaskTensors): void {
   dispose([t.supportX, t.supportY, t.queryX, t.queryY]);
 }

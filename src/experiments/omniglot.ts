@@ -333,6 +333,7 @@ export async function runOmniglot(o: OmniglotOptions, ctx: RunContext, hooks: Om
   return { results, summary: omniglotSummary(o, results), figures: omniglotFigures(o, results) };
 }
 
+/** `hypertape omniglot`, as the command registers it. */
 export const omniglot = defineExperiment({
   name: 'omniglot',
   summary: 'Table 4 and Figure 7 of the paper: one-shot learning on Omniglot with K-RMD (section 4.3)',
