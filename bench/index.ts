@@ -6,5 +6,6 @@ import { conv } from './conv.js';
 import { autodiff } from './autodiff.js';
 import { bilevel } from './bilevel.js';
 import { data } from './data.js';
+import { omniglot } from './omniglot.js';
 
-export const sections: BenchSection[] = [kernels, conv, autodiff, bilevel, data];
+export const sections: BenchSection[] = [kernels, conv, autodiff, bilevel, omniglot, data];
