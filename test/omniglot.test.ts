@@ -1,7 +1,8 @@
 // `hypertape omniglot` on a tiny profile: the hypergradient through a tiny conv network (K-RMD at
 // K = T against full RMD, FMD and central differences; the one-pass truncation path against
 // K-RMD), the evaluation statistics, the real command end to end in a child process, a killed run
-// resumed to the same numbers, and the bad inputs.
+// resumed to the same numbers (both on a synthetic --data-dir in Omniglot's layout), and the bad
+// inputs.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
