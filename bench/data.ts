@@ -19,6 +19,7 @@ async function timeLoads<T>(load: () => Promise<T>, reps: number): Promise<{ ms:
   return { ms: median(ms), min: Math.min(...ms), max: Math.max(...ms), last: last! };
 }
 
+/** The `data` bench section: reading the shared CIFAR-10 subset and Omniglot splits, sampling a task. */
 export const data: BenchSection = {
   name: 'data',
   async run(): Promise<BenchRow[]> {

@@ -1,14 +1,7 @@
-// Max-pooling's "pick": out[q, oy, ox] = h[q, argmax of key's window (oy, ox)], for planes
+// Max-pooling's "pick": out[q, oy, ox] = data[q, argmax of key's window (oy, ox)], for planes
 // q < P of H x W; key has Pk planes and plane q reads key plane q % Pk (tangents carry
-// directions in front of the primal's dims). With h = key this is the max-pool itself.
-{{PARAMS}}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> h: array<f32>;
-@group(0) @binding(3) var<storage, read> key: array<f32>;
-
-{{ARGMAX}}
+// directions in front of the primal's dims). With data = key this is the max-pool itself.
+{{COMMON}}
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -19,6 +12,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let t = o / p.Wo;
     let oy = t % p.Ho;
     let q = t / p.Ho;
-    out[o] = h[q * HW + window_argmax((q % p.Pk) * HW, oy, ox)];
+    out[o] = data[q * HW + window_argmax((q % p.Pk) * HW, oy, ox)];
   }
 }

@@ -1,14 +1,7 @@
 // Max-pooling's "route", the transpose of pick, in gather form: each pixel of a plane q < P of
-// H x W sums g over the windows that cover it and whose argmax (in key plane q % Pk) it is.
-// No atomics; overlapping windows (stride < size) are summed in a fixed order.
-{{PARAMS}}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> g: array<f32>;
-@group(0) @binding(3) var<storage, read> key: array<f32>;
-
-{{ARGMAX}}
+// H x W sums `data` (the gradient) over the windows that cover it and whose argmax (in key plane
+// q % Pk) it is. No atomics; overlapping windows (stride < size) are summed in a fixed order.
+{{COMMON}}
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -29,7 +22,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     for (var oy = oy0; oy < oy1; oy = oy + 1u) {
       for (var ox = ox0; ox < ox1; ox = ox + 1u) {
         if (window_argmax(kbase, oy, ox) == at) {
-          acc = acc + g[(q * p.Ho + oy) * p.Wo + ox];
+          acc = acc + data[(q * p.Ho + oy) * p.Wo + ox];
         }
       }
     }

@@ -1,17 +1,10 @@
 // Max-pooling's "route" when windows do not overlap (stride >= size), one invocation per window:
 // the plane is cut into cells, cell (oy, ox) holding rows [oy stride, (oy + 1) stride) and columns
 // likewise (the last row and column of cells reach to the plane's edge), so every pixel lies in
-// exactly one cell and every window inside its own cell. The invocation writes its cell: g at the
-// window's argmax (in key plane q % Pk), 0 elsewhere. Each pixel is written once: no atomics,
-// and the argmax is found once per window rather than once per pixel.
-{{PARAMS}}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> g: array<f32>;
-@group(0) @binding(3) var<storage, read> key: array<f32>;
-
-{{ARGMAX}}
+// exactly one cell and every window inside its own cell. The invocation writes its cell: `data`
+// (the gradient) at the window's argmax (in key plane q % Pk), 0 elsewhere. Each pixel is written
+// once: no atomics, and the argmax is found once per window rather than once per pixel.
+{{COMMON}}
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -23,7 +16,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let oy = t % p.Ho;
     let q = t / p.Ho;
     let best = window_argmax((q % p.Pk) * HW, oy, ox);
-    let gv = g[o];
+    let gv = data[o];
     let y0 = oy * p.stride;
     let x0 = ox * p.stride;
     let y1 = select(y0 + p.stride, p.H, oy + 1u == p.Ho);

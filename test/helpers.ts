@@ -1,6 +1,6 @@
 // Shared test helpers: one engine for the whole suite, a seeded CPU PRNG for inputs, and
 // closeness checks with stated tolerances.
-import { init, type Tensor } from '../src/node.js';
+import { init, tensor, type Shape, type Tensor } from '../src/node.js';
 import { mulberry32 } from '../src/data/random.js';
 
 let ready: Promise<void> | null = null;
@@ -20,6 +20,21 @@ export function randArray(n: number, seed: number, lo = -1, hi = 1): Float64Arra
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
   return out;
+}
+
+/**
+ * Distinct values spaced >= 0.05 apart in random order, so that a max (or a pooling window) has
+ * one clear winner that finite-difference steps do not change.
+ */
+export function distinctValues(shape: Shape, seed: number): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const r = rng(seed);
+  const vals = Array.from({ length: n }, (_, i) => (i - n / 2) * 0.05 + 0.01 * r());
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [vals[i], vals[j]] = [vals[j]!, vals[i]!];
+  }
+  return tensor(Float32Array.from(vals), shape);
 }
 
 export interface Tolerance {

@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ht from '../src/node.js';
 import { Tensor, tensor, type Shape } from '../src/node.js';
-import { setup, randArray, rng } from './helpers.js';
+import { setup, randArray, rng, distinctValues } from './helpers.js';
 import { checkGrads, type GradCheckOptions } from './gradcheck.js';
 
 const s = suite('rules');
@@ -32,14 +32,7 @@ function awayFromZero(shape: Shape): Tensor {
 
 /** Distinct values spaced >= 0.05 apart in random order, so a max has one clear winner. */
 function distinct(shape: Shape): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const r = rng(seed++);
-  const vals = Array.from({ length: n }, (_, i) => (i - n / 2) * 0.05 + 0.01 * r());
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [vals[i], vals[j]] = [vals[j]!, vals[i]!];
-  }
-  return tensor(Float32Array.from(vals), shape);
+  return distinctValues(shape, seed++);
 }
 
 /** A tensor b with |a - b| in [0.1, 0.6) elementwise (a and b the same shape). */

@@ -48,7 +48,9 @@ export const CIFAR_BINARY: Record<CifarName, CifarBinaryLayout> = {
 
 /** A file found by name: its bytes and how to name it in errors. */
 export interface NamedBytes {
+  /** The file's contents. */
   bytes: Uint8Array;
+  /** Its path (or archive:entry) for error messages. */
   name: string;
 }
 

@@ -6,7 +6,9 @@ import { decode as decodePngFile, convertIndexedToRgb, type DecodedPng } from 'f
 
 /** A decoded image: `channels` interleaved 8-bit samples per pixel, row-major (height, width, channels). */
 export interface DecodedImage {
+  /** Columns. */
   width: number;
+  /** Rows. */
   height: number;
   /** 1 (gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA). */
   channels: number;

@@ -3,7 +3,7 @@
 // ops in src/ops/conv.ts and src/ops/pool.ts call these.
 import im2colSrc from '../../../shaders/conv_im2col.wgsl';
 import col2imSrc from '../../../shaders/conv_col2im.wgsl';
-import poolArgmaxSrc from '../../../shaders/conv_pool_argmax.wgsl';
+import poolCommonSrc from '../../../shaders/conv_pool_common.wgsl';
 import poolPickSrc from '../../../shaders/conv_pool_pick.wgsl';
 import poolRouteSrc from '../../../shaders/conv_pool_route.wgsl';
 import poolRouteCellsSrc from '../../../shaders/conv_pool_route_cells.wgsl';
@@ -18,9 +18,12 @@ const WG = 64;
 
 /** Where the patches of a convolution of an [N, C, H, W] input with a [., C, kh, kw] kernel lie. */
 export interface ConvGeometry {
+  /** Input channels. */
   C: number;
+  /** Input height and width. */
   H: number;
   W: number;
+  /** Kernel height and width. */
   kh: number;
   kw: number;
   /** Strides (rows, columns). */
@@ -79,10 +82,14 @@ export function col2imLaunch(cols: Tensor, g: ConvGeometry, n: number): Tensor {
 
 /** Max-pooling windows: size x size, `stride` apart, no padding, over planes of H x W. */
 export interface PoolGeometry {
+  /** Plane height and width. */
   H: number;
   W: number;
+  /** Window side. */
   size: number;
+  /** Step between windows. */
   stride: number;
+  /** Windows down and across: floor((H - size) / stride) + 1, likewise Wo. */
   Ho: number;
   Wo: number;
 }
@@ -96,7 +103,7 @@ function poolLaunch(which: PoolKernel, data: Tensor, key: Tensor, g: PoolGeometr
   if (out.size === 0) return out;
   const HW = g.H * g.W;
   const P = data.size / (which === 'pick' ? HW : g.Ho * g.Wo);
-  const k = cached(`pool|${which}|${g.size}`, () => kernel(POOL_SOURCES[which].replace('{{ARGMAX}}', poolArgmaxSrc), { PARAMS: POOL.wgsl, WG, SIZE: g.size }));
+  const k = cached(`pool|${which}|${g.size}`, () => kernel(POOL_SOURCES[which].replace('{{COMMON}}', poolCommonSrc), { PARAMS: POOL.wgsl, WG, SIZE: g.size }));
   const params = POOL.pack({ P, Pk: key.size / HW, H: g.H, W: g.W, Ho: g.Ho, Wo: g.Wo, size: g.size, stride: g.stride });
   engine().dispatch(k, [out.buffer, data.buffer, key.buffer], params, cappedGrid(which === 'routeCells' ? P * g.Ho * g.Wo : out.size));
   return out;

@@ -1,6 +1,14 @@
-// The window argmax shared by the max-pooling kernels. Windows are {{SIZE}} x {{SIZE}} (a constant of
-// the kernel, so that the loops unroll), `stride` apart,
-// with no padding. Ties go to the first maximum in row-major order; a NaN beats every number and
+// What the max-pooling kernels share: the parameters, the bindings (the output; `data`, the
+// values picked or routed; `key`, the tensor whose window maxima decide) and the window argmax.
+{{PARAMS}}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> data: array<f32>;
+@group(0) @binding(3) var<storage, read> key: array<f32>;
+
+// Windows are {{SIZE}} x {{SIZE}} (a constant of the kernel, so that the loops unroll), `stride`
+// apart, with no padding. Ties go to the first maximum in row-major order; a NaN beats every number and
 // the first NaN wins, so NaN propagates through the pooled value.
 fn is_nan(v: f32) -> bool {
   // By its bits: WGSL lets compilers assume that float comparisons never see NaN.
