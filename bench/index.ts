@@ -2,9 +2,10 @@
 // (bench/autodiff.ts, bench/bilevel.ts, ...) exporting a BenchSection.
 import type { BenchSection } from './util.js';
 import { kernels } from './kernels.js';
+import { conv } from './conv.js';
 import { autodiff } from './autodiff.js';
 import { bilevel } from './bilevel.js';
 import { data } from './data.js';
-import { conv } from './conv.js';
+import { omniglot } from './omniglot.js';
 
-export const sections: BenchSection[] = [kernels, conv, autodiff, bilevel, data];
+export const sections: BenchSection[] = [kernels, conv, autodiff, bilevel, omniglot, data];

@@ -4,3 +4,4 @@ export { hypergradient, validate, type Method, type HypergradientOptions, type H
 export { SGD, Adam, type OuterOptimizer, type SGDOptions, type AdamOptions, type AdamState } from './outer.js';
 export { norm, dot, cosineSimilarity, relativeError, distance, descentRatio, prop31Bound } from './diagnostics.js';
 export type { FlatTree } from './problem.js';
+export { truncationPath } from './truncation.js';

@@ -1,6 +1,7 @@
 // Omniglot from its zips on disk. Defaults: the two real "small" background splits beside the
 // repository (shared/data/omniglot/images_background_small1.zip for meta-training, ..._small2.zip
-// for meta-testing; disjoint alphabets; found by shared-data.ts). The full sets users download
+// for meta-testing, found by shared-data.ts; they share the Greek and Latin alphabets, which
+// loadOmniglotSplits drops from meta-testing). The full sets users download
 // (images_background.zip, images_evaluation.zip) have the same layout; `omniglotSourcesIn(dir)`
 // names them in a --data-dir folder. File-system access lives here; decoding is in
 // omniglot-format.ts.
