@@ -12,13 +12,21 @@ const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 function sleepOnThisThread(ms: number): void {
   Atomics.wait(sleepCell, 0, 0, ms);
 }
-// dawn.node lives as long as the object returned by create(); dropping it while a device is in
-// use crashes the process, so the chosen one is held here.
-let liveGpu: GPU | null = null;
+// dawn.node lives as long as the object returned by create(); dropping it while a device made
+// from it is alive (or still being destroyed) crashes the process (SIGABRT, SIGSEGV or a hang),
+// as a second init() did when it replaced the first one's GPU object. So one GPU object per
+// backend is made, once, and held for the life of the process; a later init() reuses it.
+const gpus = new Map<'vulkan' | 'opengles', GPU>();
+
+function gpuFor(backend: 'vulkan' | 'opengles'): GPU {
+  let gpu = gpus.get(backend);
+  if (!gpu) gpus.set(backend, (gpu = create([`backend=${backend}`]) as GPU));
+  return gpu;
+}
 
 async function tryBackend(backend: 'vulkan' | 'opengles', powerPreference?: GPUPowerPreference) {
   if (backend === 'opengles') process.env.EGL_PLATFORM ??= 'surfaceless';
-  const gpu = create([`backend=${backend}`]) as GPU;
+  const gpu = gpuFor(backend);
   const featureLevel = backend === 'opengles' ? 'compatibility' : 'core';
   const adapter = await gpu.requestAdapter({ featureLevel, powerPreference } as GPURequestAdapterOptions);
   return adapter ? { adapter, gpu, featureLevel: featureLevel as 'core' | 'compatibility' } : null;
@@ -59,7 +67,6 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
       tried.push(`${backend}: no adapter`);
       continue;
     }
-    liveGpu = found.gpu;
     const device = await requestDevice(found.adapter);
     const report = describeAdapter(found.adapter, backend, found.featureLevel, device);
     const engine = new Engine(device, report);
