@@ -11,11 +11,12 @@
 // under 2 / gamma. The sum would multiply it by 5,000.
 // Example i is flagged as corrupted when sigmoid(lambda_i) < sigmoid(-3), i.e. lambda_i < -3.
 import {
-  Tensor, add, argmax, crossEntropy, matmul, mul, sigmoid, softmax, square, sub, sum, tidy, zeros, dispose,
+  Tensor, add, crossEntropy, matmul, mul, sigmoid, softmax, square, sub, sum, tidy, zeros, dispose,
 } from '../index.js';
 import type { BilevelProblem } from '../bilevel/index.js';
 import { FEATURES } from './hypercleaning-data.js';
 import type { DeviceExamples } from './shared/examples.js';
+import { argmaxAccuracy, readScalar } from './shared/metrics.js';
 import { MNIST_CLASSES } from '../data/mnist-format.js';
 
 /** lambda_i below this flags example i as corrupted (the paper's sigmoid(lambda_i) < sigmoid(-3)). */
@@ -105,20 +106,12 @@ export function trainClassifier(weights: Tensor, train: DeviceExamples, s: Hyper
 }
 
 /** Fraction of examples whose arg-max class is their label. */
-export async function accuracy(W: Tensor, set: DeviceExamples): Promise<number> {
-  const predicted = tidy(() => argmax(scores(W, set), 0));
-  const p = await predicted.data();
-  predicted.dispose();
-  let right = 0;
-  for (let i = 0; i < set.n; i++) if (p[i] === set.labels[i]) right++;
-  return right / set.n;
+export function accuracy(W: Tensor, set: DeviceExamples): Promise<number> {
+  return argmaxAccuracy(() => scores(W, set), set.labels.subarray(0, set.n));
 }
 
-export async function meanLoss(W: Tensor, set: DeviceExamples): Promise<number> {
-  const l = tidy(() => validationLoss(W, set));
-  const v = await l.item();
-  dispose(l);
-  return v;
+export function meanLoss(W: Tensor, set: DeviceExamples): Promise<number> {
+  return readScalar(() => validationLoss(W, set));
 }
 
 export interface FlagScores {

@@ -27,10 +27,11 @@
 // of C_ij and rho, which suits entries that may range over orders of magnitude. C = 0 exactly
 // (no interaction) is the limit theta -> -infinity; the reference classifier uses it directly.
 import {
-  Tensor, add, argmax, exp, matmul, mean, mul, neg, logSoftmax, softmax, square, sub, sum, tidy, transpose, zeros, dispose,
+  Tensor, add, exp, matmul, mean, mul, neg, logSoftmax, softmax, square, sub, sum, tidy, transpose, zeros, dispose,
 } from '../index.js';
 import type { BilevelProblem } from '../bilevel/index.js';
 import type { DeviceExamples } from './shared/examples.js';
+import { argmaxAccuracy, readScalar } from './shared/metrics.js';
 
 /** The hyperparameters as the outer optimizer sees them (a type alias, so it is a Tree). */
 export type TaskLambda = {
@@ -165,19 +166,11 @@ export function trainClassifier(C: Tensor | null, rho: number | Tensor, train: D
 }
 
 /** Fraction of examples whose arg-max class is their label. */
-export async function accuracy(W: Tensor, set: DeviceExamples): Promise<number> {
-  const predicted = tidy(() => argmax(scores(W, set), 0));
-  const p = await predicted.data();
-  predicted.dispose();
-  let right = 0;
-  for (let i = 0; i < set.n; i++) if (p[i] === set.labels[i]) right++;
-  return right / set.n;
+export function accuracy(W: Tensor, set: DeviceExamples): Promise<number> {
+  return argmaxAccuracy(() => scores(W, set), set.labels.subarray(0, set.n));
 }
 
 /** The mean cross-entropy of W on a set, read back. */
-export async function meanLoss(W: Tensor, set: DeviceExamples): Promise<number> {
-  const l = tidy(() => meanCrossEntropy(W, set));
-  const v = await l.item();
-  dispose(l);
-  return v;
+export function meanLoss(W: Tensor, set: DeviceExamples): Promise<number> {
+  return readScalar(() => meanCrossEntropy(W, set));
 }
