@@ -11,12 +11,13 @@
 // under 2 / gamma. The sum would multiply it by 5,000.
 // Example i is flagged as corrupted when sigmoid(lambda_i) < sigmoid(-3), i.e. lambda_i < -3.
 import {
-  Tensor, add, crossEntropy, matmul, mul, sigmoid, softmax, square, sub, sum, tidy, zeros, dispose,
+  Tensor, add, crossEntropy, matmul, mul, sigmoid, softmax, square, sub, sum, zeros,
 } from '../index.js';
 import type { BilevelProblem } from '../bilevel/index.js';
 import { FEATURES } from './hypercleaning-data.js';
 import type { DeviceExamples } from './shared/examples.js';
 import { argmaxAccuracy, readScalar } from './shared/metrics.js';
+import { runSteps } from './shared/steps.js';
 import { MNIST_CLASSES } from '../data/mnist-format.js';
 
 /** lambda_i below this flags example i as corrupted (the paper's sigmoid(lambda_i) < sigmoid(-3)). */
@@ -96,13 +97,7 @@ export function hypercleaningProblem(
  * clean examples only), which are trained exactly like the inner problem.
  */
 export function trainClassifier(weights: Tensor, train: DeviceExamples, s: HypercleaningSettings): Tensor {
-  let W = initialWeights();
-  for (let t = 0; t < s.T; t++) {
-    const prev = W;
-    W = tidy(() => innerStep(prev, weights, train, s));
-    prev.dispose();
-  }
-  return W;
+  return runSteps(initialWeights(), s.T, (W) => innerStep(W, weights, train, s));
 }
 
 /** Fraction of examples whose arg-max class is their label. */

@@ -5,15 +5,12 @@
 import type { Hyper } from './omniglot-net.js';
 import { disposeTask, evaluateTask, taskToDevice, type InnerSettings, type TaskArrays } from './omniglot-problem.js';
 import { mulberry32 } from '../data/random.js';
+import { ci95, mean } from './shared/stats.js';
 
-/** Mean and the half-width of the normal 95% interval of the mean, 1.96 s / sqrt(n) (s: sample standard deviation). */
+/** Mean and the half-width of the normal 95% interval of the mean, 1.96 s / sqrt(n) (s: sample standard deviation; NaN for one value). */
 export function meanAndCI95(xs: readonly number[]): { mean: number; ci95: number } {
-  const n = xs.length;
-  if (n === 0) throw new Error('meanAndCI95: no values');
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  if (n === 1) return { mean, ci95: NaN };
-  const variance = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1);
-  return { mean, ci95: (1.96 * Math.sqrt(variance)) / Math.sqrt(n) };
+  if (xs.length === 0) throw new Error('meanAndCI95: no values');
+  return { mean: mean(xs), ci95: xs.length === 1 ? NaN : ci95(xs) };
 }
 
 /** A seed for one purpose, mixed from the run's seed and integers (FNV-1a over their bytes). */
@@ -64,6 +61,6 @@ export async function evaluate(sample: TaskSampler, hyper: Hyper, s: InnerSettin
       disposeTask(task);
     }
   }
-  const { mean, ci95 } = meanAndCI95(accs);
-  return { accuracy: mean, ci95, loss: meanAndCI95(losses).mean, tasks: n };
+  const acc = meanAndCI95(accs);
+  return { accuracy: acc.mean, ci95: acc.ci95, loss: mean(losses), tasks: n };
 }

@@ -27,11 +27,12 @@
 // of C_ij and rho, which suits entries that may range over orders of magnitude. C = 0 exactly
 // (no interaction) is the limit theta -> -infinity; the reference classifier uses it directly.
 import {
-  Tensor, add, exp, matmul, mean, mul, neg, logSoftmax, softmax, square, sub, sum, tidy, transpose, zeros, dispose,
+  Tensor, add, exp, matmul, mean, mul, neg, logSoftmax, softmax, square, sub, sum, transpose, zeros,
 } from '../index.js';
 import type { BilevelProblem } from '../bilevel/index.js';
 import type { DeviceExamples } from './shared/examples.js';
 import { argmaxAccuracy, readScalar } from './shared/metrics.js';
+import { runSteps } from './shared/steps.js';
 
 /** The hyperparameters as the outer optimizer sees them (a type alias, so it is a Tree). */
 export type TaskLambda = {
@@ -156,13 +157,7 @@ export function ridgeProblem(train: DeviceExamples, val: DeviceExamples, s: Task
  * rho, with no tape. Used for the metrics at the final lambda and for the C = 0 reference.
  */
 export function trainClassifier(C: Tensor | null, rho: number | Tensor, train: DeviceExamples, s: TaskInteractionSettings): Tensor {
-  let W = initialWeights(train.yT.shape[0]!, train.x.shape[1]!);
-  for (let t = 0; t < s.T; t++) {
-    const prev = W;
-    W = tidy(() => innerStep(prev, C, rho, train, s.gamma));
-    prev.dispose();
-  }
-  return W;
+  return runSteps(initialWeights(train.yT.shape[0]!, train.x.shape[1]!), s.T, (W) => innerStep(W, C, rho, train, s.gamma));
 }
 
 /** Fraction of examples whose arg-max class is their label. */
