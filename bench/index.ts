@@ -7,5 +7,7 @@ import { autodiff } from './autodiff.js';
 import { bilevel } from './bilevel.js';
 import { data } from './data.js';
 import { omniglot } from './omniglot.js';
+import { targets } from './targets.js';
+import { vsTorch } from './vs-torch.js';
 
-export const sections: BenchSection[] = [kernels, conv, autodiff, bilevel, omniglot, data];
+export const sections: BenchSection[] = [kernels, conv, autodiff, bilevel, omniglot, data, vsTorch, targets];
