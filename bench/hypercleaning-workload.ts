@@ -31,9 +31,13 @@ export interface WorkloadOptions {
 
 /** The workload on the CPU: exactly what both sides compute with. */
 export interface Workload {
+  /** Inner steps, step size, ridge weight, classes (what vs_torch.py reads from the manifest). */
   settings: { T: number; gamma: number; rho: number; classes: number };
+  /** Training examples, half with corrupted labels. */
   train: Examples;
+  /** Clean validation examples. */
   val: Examples;
+  /** The hyperparameters, one per training example. */
   lambda: Float32Array;
 }
 
@@ -80,10 +84,13 @@ export interface DeviceWorkload {
   problem: BilevelProblem<Tensor, Tensor>;
   /** The same problem with the experiment's hand-written inner gradient (for comparison). */
   handWritten: BilevelProblem<Tensor, Tensor>;
-  /** The data as hypertape computes with them (X [n, 785], one-hot labels as columns). */
+  /** The training data as hypertape computes with them (X [n, 785], one-hot labels as columns). */
   train: DeviceExamples;
+  /** The validation data, likewise. */
   val: DeviceExamples;
+  /** lambda on the GPU. */
   lambda: Tensor;
+  /** Frees all of the above. */
   dispose(): void;
 }
 

@@ -9,17 +9,22 @@ import { tensorsIn } from '../src/tensor.js';
 import { timeTogether, type TimeOptions, type Timing } from './util.js';
 
 /**
- * Names under which a lazy ops layer may export "compute this tensor now". Looked up on the
- * library's exports at run time, so this file builds before and after such a layer lands; when
- * one exists under another name, add it here (the dispatch check below says when it is needed).
+ * Names under which a lazy ops layer may offer "compute this tensor now": a function exported by
+ * the library taking the tensor, or a method of Tensor. Looked up at run time, so this file builds
+ * before and after such a layer lands; when it has another name, add it here (the dispatch check
+ * below says when that is needed).
  */
-const REALISE_NAMES = ['realize', 'realise', 'materialize', 'evaluate', 'force'] as const;
+const REALISE_NAMES = ['realize', 'realise', 'materialize'] as const;
 
 function realiser(): ((t: Tensor) => unknown) | undefined {
   const lib = hypertape as unknown as Record<string, unknown>;
   for (const name of REALISE_NAMES) {
     const f = lib[name];
     if (typeof f === 'function') return f as (t: Tensor) => unknown;
+  }
+  const proto = hypertape.Tensor.prototype as unknown as Record<string, unknown>;
+  for (const name of REALISE_NAMES) {
+    if (typeof proto[name] === 'function') return (t: Tensor) => (t as unknown as Record<string, () => unknown>)[name]!();
   }
   return undefined;
 }
@@ -53,7 +58,9 @@ export async function dispatchesOf(fn: () => unknown): Promise<number> {
 
 /** A Timing and the dispatches of one call; `timing` is undefined when the call dispatched nothing. */
 export interface CheckedTiming {
+  /** The timing (as timeTogether's), or undefined when the call dispatched nothing. */
   timing?: Timing;
+  /** Dispatches one call recorded. */
   dispatches: number;
 }
 

@@ -41,7 +41,8 @@ function dims(c: Skinny): { M: number; K: number; N: number } {
  * bench/reference-matmul.ts and timed in alternation with today's matmul and a copy of the same
  * bytes); target: today's >= 2x c7a3b1f's. On this machine (lavapipe, 2 shared cores, load
  * average 3-7) c7a3b1f's products measured 2.4-13 GFLOP/s from run to run: a constant baseline
- * would say little, a side-by-side ratio is steadier.
+ * would say little, a side-by-side ratio is steadier (though at load 12 the same kernel on both
+ * sides still measured ratios of 0.64-1.5 with 9 repetitions; hence 15).
  */
 export async function skinnyRows(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
@@ -63,7 +64,7 @@ export async function skinnyRows(): Promise<BenchRow[]> {
         why = (e as Error).message;
       }
       if (reference) await checkReference(reference, product, c.label);
-      const r = await timeChecked(reference ? [product, reference.run] : [product], { reps: 9, inner: 2 }, [copy.run]);
+      const r = await timeChecked(reference ? [product, reference.run] : [product], { reps: 15, inner: 2 }, [copy.run]);
       const [mm, ref] = r.checked;
       const tCopy = r.yardsticks[0]!;
       const flops = 2 * M * N * K;

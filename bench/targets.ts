@@ -5,7 +5,7 @@
 //       gradient, and the toy's generic autodiff step no more dispatches than its hand-written one;
 //   (c) elementwise and reduction kernels >= 50% of copy bandwidth at 1M and 16M floats;
 //   (d) the skinny products >= 2x the GFLOP/s of commit c7a3b1f (bench/targets-kernels.ts);
-//   (e) peak memory of K-RMD (K = 5) and RMD no worse than at c7a3b1f: 8 MiB and 135 MiB.
+//   (e) peak memory of K-RMD (K = 5) and RMD no worse than at c7a3b1f (the issue's 8 and 135 MiB).
 // Dispatches are counted by the engine (memory().dispatches, through HypergradientStats), which
 // counts what actually ran, so the counts stay right whether or not a lazy ops layer fuses.
 import { hypergradient, dispose, mul, sub, tensor, type BilevelProblem, type Tensor } from '../src/node.js';
@@ -15,13 +15,19 @@ import { bandwidthRows, skinnyRows } from './targets-kernels.js';
 import { fastestTorch, kLabel, paperScaleComparison } from './vs-torch.js';
 import { fmt, median, type BenchRow, type BenchSection } from './util.js';
 
-/** Peak bytes of a hypergradient at c7a3b1f (issue 12), the memory targets. */
-const PEAK_TARGETS_MIB = { krmd5: 8, rmd: 135 };
+/**
+ * Peak live bytes of one hypergradient of the workload above the data at commit c7a3b1f, the
+ * memory targets ("no worse than today"; the issue rounds them to 8 MiB and 135 MiB). Measured on
+ * that commit with `npm run bench -- vs-torch targets` (2026-12-02, 11:45 UTC); peak bytes do not
+ * depend on timing, so every run of that commit gives these numbers.
+ */
+const PEAK_BASELINE_BYTES = { krmd5: 8_670_208, rmd: 142_330_112 };
 
 /** (a) and (e) from the paper-scale comparison. */
 async function comparisonRows(): Promise<BenchRow[]> {
   const res = await paperScaleComparison();
   const T = res.settings.T;
+  const paperScale = res.settings.nTrain === 5000 && res.settings.nVal === 5000 && T === 100;
   const rows: BenchRow[] = [];
   for (const row of res.rows) {
     const ht = median(row.hypertapeMs);
@@ -38,14 +44,19 @@ async function comparisonRows(): Promise<BenchRow[]> {
       note: `PyTorch ${fmt(best.ms)} ms (${best.threads} thread${best.threads === 1 ? '' : 's'}, its faster); medians of ${row.hypertapeMs.length} alternated runs (vs-torch section)`,
     });
   }
-  for (const [K, name, mib] of [[5, 'K-RMD K = 5', PEAK_TARGETS_MIB.krmd5], [T, 'full RMD', PEAK_TARGETS_MIB.rmd]] as const) {
+  for (const [K, name, baseline] of [[5, 'K-RMD K = 5', PEAK_BASELINE_BYTES.krmd5], [T, 'full RMD', PEAK_BASELINE_BYTES.rmd]] as const) {
     const row = res.rows.find((r) => r.K === K);
     if (!row) continue;
-    const peak = row.peakBytes / 2 ** 20;
     rows.push({
-      name: `(e) peak memory, ${name}`, ms: median(row.hypertapeMs), rate: peak, unit: 'MiB', target: `<= ${mib} MiB`, met: peak <= mib,
-      note: 'peak live GPU bytes of one hypergradient above the data (HypergradientStats.peakBytes)',
+      name: `(e) peak memory, ${name}`, ms: median(row.hypertapeMs), rate: row.peakBytes / 2 ** 20, unit: 'MiB',
+      target: `<= c7a3b1f's ${fmt(baseline / 2 ** 20)} MiB`, met: row.peakBytes <= baseline,
+      note: `${row.peakBytes.toLocaleString('en-US')} bytes, c7a3b1f ${baseline.toLocaleString('en-US')}: peak live GPU bytes of one hypergradient above the data (HypergradientStats.peakBytes)`,
     });
+  }
+  if (!paperScale) {
+    // The targets are stated for the paper's scale: report the numbers, judge nothing.
+    const why = `not judged: ${res.settings.nTrain} + ${res.settings.nVal} examples, T = ${T} (BENCH_VS_TORCH_N), not the paper's 5000 + 5000, T = 100`;
+    return rows.map(({ met: _, ...r }) => ({ ...r, note: `${why}; ${r.note ?? ''}` }));
   }
   return rows;
 }
@@ -113,6 +124,7 @@ export async function dispatchRows(): Promise<BenchRow[]> {
   return rows;
 }
 
+/** The `targets` bench section: (a)-(e) above, in that order. */
 export const targets: BenchSection = {
   name: 'targets',
   async run(): Promise<BenchRow[]> {

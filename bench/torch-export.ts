@@ -14,7 +14,9 @@ export type ExportArray = { data: Float32Array; shape: number[] } | { data: Uint
 
 /** Settings (plain numbers) and named arrays, as written to and read from a folder. */
 export interface ExportContents {
+  /** Plain numbers (T, gamma, ...). */
   settings: Record<string, number>;
+  /** Arrays by name (letters, digits and _). */
   arrays: Record<string, ExportArray>;
 }
 

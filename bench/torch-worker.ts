@@ -25,33 +25,26 @@ export function torchScript(): string {
 
 /** Whether `python -c "import <modules>"` works, with the version printed or the reason it does not. */
 export interface PythonCheck {
+  /** Whether the import worked. */
   ok: boolean;
+  /** The interpreter tried. */
   python: string;
-  /** torch.__version__ (or numpy's, for a numpy-only check) when ok. */
+  /** torch.__version__ when ok. */
   version?: string;
   /** Why not, in words, with what to do. */
   reason?: string;
 }
 
-function checkPython(module: 'torch' | 'numpy'): PythonCheck {
+/** Whether python3 with torch (and numpy) is available; runs `import torch` once. */
+export function torchAvailability(): PythonCheck {
   const python = pythonCommand();
-  const r = spawnSync(python, ['-c', `import numpy, ${module}; print(${module}.__version__)`], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(python, ['-c', 'import numpy, torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 120_000 });
   if (r.error) return { ok: false, python, reason: `${python} could not be run (${r.error.message}); ${TORCH_INSTALL_HINT}` };
   if (r.status !== 0) {
     const last = r.stderr.trim().split('\n').pop() ?? '';
-    return { ok: false, python, reason: `${python} has no ${module === 'torch' ? 'torch' : 'numpy'} (${last}); ${TORCH_INSTALL_HINT}` };
+    return { ok: false, python, reason: `${python} cannot import torch and numpy (${last}); ${TORCH_INSTALL_HINT}` };
   }
   return { ok: true, python, version: r.stdout.trim() };
-}
-
-/** Whether python3 with torch (and numpy) is available; runs `import torch` once. */
-export function torchAvailability(): PythonCheck {
-  return checkPython('torch');
-}
-
-/** Whether python3 with numpy is available (enough for `vs_torch.py echo`). */
-export function numpyAvailability(): PythonCheck {
-  return checkPython('numpy');
 }
 
 /** Runs `vs_torch.py echo DIR OUT`: Python reads every exported array and writes it back raw. */
@@ -63,7 +56,9 @@ export function pythonEcho(dir: string, out: string): void {
 
 /** One hypergradient computed by PyTorch: Python's own timing of it (ms) and f. */
 export interface TorchResult {
+  /** Milliseconds of the hypergradient, timed inside Python. */
   ms: number;
+  /** f at w_T. */
   value: number;
 }
 

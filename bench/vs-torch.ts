@@ -33,6 +33,7 @@ export interface VsTorchOptions extends WorkloadOptions {
 
 /** One K's result. */
 export interface VsTorchRow {
+  /** Truncation depth (K = T: full RMD). */
   K: number;
   /** hypertape's ms per hypergradient, one per repetition. */
   hypertapeMs: number[];
@@ -42,16 +43,19 @@ export interface VsTorchRow {
   maxRelDiff: number;
   /** |f_hypertape - f_torch| / |f_torch|. */
   valueRelDiff: number;
-  /** hypertape's peak bytes above the data and its dispatches, per hypergradient. */
+  /** hypertape's peak live bytes above the data, per hypergradient (HypergradientStats.peakBytes). */
   peakBytes: number;
+  /** hypertape's dispatches per hypergradient. */
   dispatches: number;
 }
 
 /** What {@link compareWithTorch} measured. */
 export interface VsTorchResult {
+  /** One row per K, in the order asked. */
   rows: VsTorchRow[];
   /** torch.__version__, the thread counts and OpenBLAS library, or why PyTorch did not run. */
   torch: { version: string; threads: number[]; blas: string | null } | { reason: string };
+  /** The workload's sizes. */
   settings: { nTrain: number; nVal: number; T: number };
 }
 
@@ -144,10 +148,13 @@ let cached: VsTorchResult | undefined;
 
 /**
  * The paper-scale comparison, run once per process: the `targets` section reuses what the
- * `vs-torch` section measured when both run (`npm run bench`).
+ * `vs-torch` section measured when both run (`npm run bench`). BENCH_VS_TORCH_REPS (default 5)
+ * sets the repetitions, BENCH_VS_TORCH_N (default 5000) the training and validation examples (for
+ * a quick look; the targets are stated for 5000).
  */
 export async function paperScaleComparison(): Promise<VsTorchResult> {
-  cached ??= await compareWithTorch({ reps: Number(process.env.BENCH_VS_TORCH_REPS ?? 5) });
+  const n = Number(process.env.BENCH_VS_TORCH_N ?? 5000);
+  cached ??= await compareWithTorch({ reps: Number(process.env.BENCH_VS_TORCH_REPS ?? 5), nTrain: n, nVal: n });
   return cached;
 }
 
@@ -170,6 +177,7 @@ function range(xs: number[]): string {
   return `${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))} ms over ${xs.length}`;
 }
 
+/** The `vs-torch` bench section: per K, hypertape's median and PyTorch's at each thread count, with the ratio. */
 export const vsTorch: BenchSection = {
   name: 'vs-torch',
   async run(): Promise<BenchRow[]> {
