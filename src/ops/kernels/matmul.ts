@@ -10,10 +10,23 @@ import type { Kernel } from '../../gpu/engine.js';
 import { empty, type Shape, type Tensor } from '../../tensor.js';
 import { elementwise } from './elementwise.js';
 import { checkInputs, grid, kernel, memoKernel, WG } from './template.js';
+import { paramLayout } from './params.js';
 
-/** The uniform block and bindings shared by the matmul kernels, with B's element type. */
+/**
+ * The parameter block every matmul kernel shares: C[batch] = op(A)[batch] op(B)[batch], each
+ * operand addressed through strides (a batch stride of 0 broadcasts; a transposed operand swaps
+ * its row and column strides); C's own strides serve the kernel that writes C transposed.
+ */
+const MATMUL_PARAMS = paramLayout({
+  M: 'u32', N: 'u32', K: 'u32', batch: 'u32',
+  aBatch: 'u32', aRow: 'u32', aCol: 'u32',
+  bBatch: 'u32', bRow: 'u32', bCol: 'u32',
+  cBatch: 'u32', cRow: 'u32', cCol: 'u32',
+});
+
+/** The parameter struct and the bindings shared by the matmul kernels, with B's element type. */
 function matmulParams(bType = 'f32'): string {
-  return matmulParamsSrc.replace('{{B_T}}', bType);
+  return matmulParamsSrc.replace('{{PARAMS}}', MATMUL_PARAMS.wgsl).replace('{{B_T}}', bType);
 }
 /** A batched matrix product C = op(A) op(B) as the kernels see it: sizes and element strides. */
 export interface MatmulLayout {
@@ -202,7 +215,7 @@ function matmulInto(out: Tensor, a: Tensor, b: Tensor, l: MatmulLayout, outShape
   }
   const buffers = [out.buffer, a.buffer, b.buffer];
   // C contiguous: cBatch = M N, cRow = N, cCol = 1 (only the rows kernel writes C transposed).
-  const params = new Uint32Array([l.M, l.N, l.K, l.batch, l.aBatch, l.aRow, l.aCol, l.bBatch, l.bRow, l.bCol, l.M * l.N, l.N, 1, 0, 0, 0]).buffer;
+  const params = MATMUL_PARAMS.pack({ ...l, cBatch: l.M * l.N, cRow: l.N, cCol: 1 });
   const variant = matmulVariant(l);
   if (variant === 'rows') {
     // Few columns: C = op(A) op(B) directly. Few rows: C^T = op(B)^T op(A)^T, written transposed.
@@ -210,12 +223,12 @@ function matmulInto(out: Tensor, a: Tensor, b: Tensor, l: MatmulLayout, outShape
     const direct = l.N <= SKINNY_MAX;
     const [M, N] = direct ? [l.M, l.N] : [l.N, l.M];
     const p = direct
-      ? [M, N, l.K, l.batch, l.aBatch, l.aRow, l.aCol, l.bBatch, l.bRow, l.bCol, l.M * l.N, l.N, 1]
-      : [M, N, l.K, l.batch, l.bBatch, l.bCol, l.bRow, l.aBatch, l.aCol, l.aRow, l.M * l.N, 1, l.N];
+      ? { M, N, K: l.K, batch: l.batch, aBatch: l.aBatch, aRow: l.aRow, aCol: l.aCol, bBatch: l.bBatch, bRow: l.bRow, bCol: l.bCol, cBatch: l.M * l.N, cRow: l.N, cCol: 1 }
+      : { M, N, K: l.K, batch: l.batch, aBatch: l.bBatch, aRow: l.bCol, aCol: l.bRow, bBatch: l.aBatch, bRow: l.aCol, bCol: l.aRow, cBatch: l.M * l.N, cRow: 1, cCol: l.N };
     const rows = (lanes || 8) * ROWS_R;
     checkGrid('rows', l, Math.ceil(M / rows), l.batch);
     engine().dispatch(rowsKernel(N, lanes), direct ? buffers : [out.buffer, b.buffer, a.buffer],
-      new Uint32Array([...p, 0, 0, 0]).buffer, [Math.ceil(M / rows), l.batch]);
+      MATMUL_PARAMS.pack(p), [Math.ceil(M / rows), l.batch]);
   } else if (variant === 'splitk') {
     const NN = l.N <= 4 ? 4 : l.N <= 8 ? 8 : 16;
     engine().dispatch(memoKernel(`matmulSplitk|${NN}`, () => kernel(matmulSkinnySrc, { NN, WG, MATMUL_PARAMS: matmulParams() })), buffers, params, grid(l.M * l.batch * WG, WG));
