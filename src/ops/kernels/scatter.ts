@@ -59,12 +59,12 @@ export function scatterAddLaunch(values: Tensor, idx: Tensor, A: number, J: numb
   const C = scatterChunks(J, D);
   const M = C * D;
   const ends = empty([M], 'i32');
-  const order = empty([Math.max(J, 1)], 'i32');
+  const order = empty([J], 'i32');
   const indexKernel = memoKernel('scatterIndex', () => ({ ...kernel(indexSrc, { PARAMS: INDEX_PARAMS.wgsl, WG: INDEX_WG }), writable: 3 }));
   e.dispatch(indexKernel, [ends.buffer, order.buffer, e.indexErrorBuffer(), idx.buffer],
     INDEX_PARAMS.pack({ J, D, C, chunk: Math.ceil(J / C), M, seg: Math.ceil(M / INDEX_WG) }), [1]);
   const sumKernel = memoKernel('scatterSum', () => kernel(sumSrc, { PARAMS: SUM_PARAMS.wgsl, WG }));
-  e.dispatch(sumKernel, [out.buffer, ends.buffer, order.buffer, values.size > 0 ? values.buffer : order.buffer],
+  e.dispatch(sumKernel, [out.buffer, ends.buffer, order.buffer, values.buffer],
     SUM_PARAMS.pack({ A, J, D, B, C }), cappedGrid(out.size));
   ends.dispose();
   order.dispose();
