@@ -35,7 +35,8 @@ export const scatter: BenchSection = {
       const oneHotMatmul = () => reshape(matmul(oneHot(idx, c.D), g, { transA: true }), [c.A, c.D, c.B]);
       // The one-hot matrix [J, D] must fit one binding; past that the old way could not run at all.
       const fits = 4 * c.J * c.D <= engine().maxBindingBytes;
-      const [tk, to] = await timeTogether(fits ? [kernel, oneHotMatmul] : [kernel], { warmup: 1, reps: 5 });
+      // Small cases run 20 calls per repetition, so that timer and sync overhead do not dominate.
+      const [tk, to] = await timeTogether(fits ? [kernel, oneHotMatmul] : [kernel], { warmup: 1, reps: 9, inner: c.J * c.B <= 10_000 ? 20 : 1 });
       dispose([g, idx]);
       rows.push({ name: `scatterAdd ${c.label}: gather-sum`, ms: tk!.median, note: `2 dispatches; ${spread(tk!)}` });
       if (!to) {
