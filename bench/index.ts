@@ -7,5 +7,6 @@ import { autodiff } from './autodiff.js';
 import { bilevel } from './bilevel.js';
 import { data } from './data.js';
 import { omniglot } from './omniglot.js';
+import { scatter } from './scatter.js';
 
-export const sections: BenchSection[] = [kernels, conv, autodiff, bilevel, omniglot, data];
+export const sections: BenchSection[] = [kernels, scatter, conv, autodiff, bilevel, omniglot, data];

@@ -5,7 +5,13 @@ import reduceRowsSrc from '../../../shaders/reduce_rows.wgsl';
 import { engine } from '../../gpu/device.js';
 import type { Kernel } from '../../gpu/engine.js';
 import { empty, type Tensor } from '../../tensor.js';
+import { paramLayout } from './params.js';
 import { cappedGrid, checkInputs, grid, kernel, memoKernel, WG } from './template.js';
+
+/** shaders/reduce.wgsl: x is [A, R, B] with B counted in units (outputs, or vec4s of outputs). */
+const REDUCE_PARAMS = paramLayout({ A: 'u32', R: 'u32', B: 'u32' });
+/** shaders/reduce_rows.wgsl: rows [A, R] in C chunks of `chunk` values each. */
+const ROWS_PARAMS = paramLayout({ A: 'u32', R: 'u32', C: 'u32', chunk: 'u32' });
 
 /**
  * The reductions. 'maxShift' is max with an infinite result replaced by 0: the shift of
@@ -43,7 +49,7 @@ function reduceKernel(kind: ReduceKind, vec4: boolean): Kernel {
       ? `let better = ((v ${kind === 'argmax' ? '>' : '<'} acc) | ${isNan('v', U)}) & !${isNan('acc', U)}; arg = select(arg, ${U}(r), better); acc = select(acc, v, better);`
       : `acc = ${spec.merge('acc', 'v', T, U)};`;
     const result = arg ? `${T}(arg)` : kind === 'maxShift' ? finiteOrZero('acc', T) : 'acc';
-    return kernel(reduceSrc, { WG, T, U, INIT: `${T}(${spec.init})`, COMBINE: combine, RESULT: result });
+    return kernel(reduceSrc, { PARAMS: REDUCE_PARAMS.wgsl, WG, T, U, INIT: `${T}(${spec.init})`, COMBINE: combine, RESULT: result });
   });
 }
 
@@ -63,6 +69,7 @@ function reduceRowsKernel(kind: RowKind, vec4: boolean, last: boolean): Kernel {
       ${combine}
     }`;
     return kernel(reduceRowsSrc, {
+      PARAMS: ROWS_PARAMS.wgsl,
       WG,
       X_T: vec4 ? 'vec4<f32>' : 'f32',
       INIT: REDUCE[kind].init,
@@ -83,7 +90,7 @@ export function reduceARB(x: Tensor, A: number, R: number, B: number, kind: Redu
     const vec4 = R % 4 === 0;
     const chunk = vec4 ? Math.ceil(R / C / 4) * 4 : Math.ceil(R / C);
     const partial = empty([A, C]);
-    engine().dispatch(reduceRowsKernel(kind as RowKind, vec4, C === 1), [partial.buffer, x.buffer], new Uint32Array([A, R, C, chunk]).buffer, grid(A * C * WG, WG));
+    engine().dispatch(reduceRowsKernel(kind as RowKind, vec4, C === 1), [partial.buffer, x.buffer], ROWS_PARAMS.pack({ A, R, C, chunk }), grid(A * C * WG, WG));
     if (C === 1) return partial;
     const out = reduceARB(partial, A, C, 1, kind);
     partial.dispose();
@@ -92,6 +99,6 @@ export function reduceARB(x: Tensor, A: number, R: number, B: number, kind: Redu
   const out = empty([A, B]);
   const vec4 = B % 4 === 0;
   const units = (A * B) / (vec4 ? 4 : 1);
-  engine().dispatch(reduceKernel(kind, vec4), [out.buffer, x.buffer], new Uint32Array([A, R, vec4 ? B / 4 : B, 0]).buffer, cappedGrid(units));
+  engine().dispatch(reduceKernel(kind, vec4), [out.buffer, x.buffer], REDUCE_PARAMS.pack({ A, R, B: vec4 ? B / 4 : B }), cappedGrid(units));
   return out;
 }
