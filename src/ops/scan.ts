@@ -5,7 +5,7 @@ import scanSrc from '../../shaders/scan.wgsl';
 import { engine } from '../gpu/device.js';
 import { empty, sizeOf, Tensor } from '../tensor.js';
 import { checkF32, record, type Primitive } from './core.js';
-import { cappedGrid, kernel, memoKernel, WG } from './launch.js';
+import { cappedGrid, kernel, memoKernel, WG } from './kernels/template.js';
 import { normAxis } from './shape.js';
 
 interface CumsumParams {

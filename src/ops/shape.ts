@@ -3,7 +3,10 @@
 // with its VJP (the adjoint copy) and JVP (the same op on the tangent, axes shifted by nb).
 import { Tensor, shapeStr, sizeOf, type Shape } from '../tensor.js';
 import { record, type Primitive } from './core.js';
-import { contiguousStrides, elementwise, gatherLaunch, oneHotLaunch } from './launch.js';
+import { elementwise } from './kernels/elementwise.js';
+import { gatherLaunch } from './kernels/gather.js';
+import { oneHotLaunch } from './kernels/one-hot.js';
+import { contiguousStrides } from './kernels/template.js';
 import { sum } from './reduce.js';
 import { matmul } from './matmul.js';
 import { zeros } from './create.js';

@@ -10,7 +10,7 @@ import poolRouteCellsSrc from '../../../shaders/conv_pool_route_cells.wgsl';
 import { engine } from '../../gpu/device.js';
 import type { Kernel } from '../../gpu/engine.js';
 import { empty, type Shape, type Tensor } from '../../tensor.js';
-import { cappedGrid, kernel } from '../launch.js';
+import { cappedGrid, kernel } from './template.js';
 import { paramLayout } from './params.js';
 
 /** Workgroup size of these kernels (cappedGrid's unit). */
