@@ -1,12 +1,7 @@
 // out[a, j, b] = x[a, idx[j], b]: x viewed as [A, X, B], idx of length J. An index outside
 // [0, X) reads 0 and is recorded in `bad` (the engine's index-error block, read with the next
 // readback, which then throws): [found, index, bound, op = 1 for gather].
-struct Params {
-  A: u32,
-  X: u32,
-  B: u32,
-  J: u32,
-}
+{{PARAMS}}
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<{{T}}>;

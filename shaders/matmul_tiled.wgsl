@@ -3,7 +3,7 @@
 // through K 32 at a time with A's and B's 32x32 tiles staged in workgroup memory, so each value
 // is read from the buffer once per workgroup instead of once per invocation. On CPU
 // implementations the barriers and the extra copies make it slower than the register-blocked
-// kernel (docs/methods.md section 3), so launch.ts picks it for GPUs only.
+// kernel (docs/methods.md section 3), so src/ops/kernels/matmul.ts picks it for GPUs only.
 {{MATMUL_PARAMS}}
 
 // As[k][row] and Bs[k][col] of the current 32-wide step of K.

@@ -1,12 +1,7 @@
 // out[i, d] = 1 where idx[i] == d, else 0. An index outside [0, depth) gives a row of zeros and
 // is recorded in `bad` (the engine's index-error block, read with the next readback, which then
 // throws): [found, index, bound, op = 2 for oneHot].
-struct Params {
-  n: u32,
-  depth: u32,
-  pad0: u32,
-  pad1: u32,
-}
+{{PARAMS}}
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;

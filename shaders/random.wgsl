@@ -1,16 +1,7 @@
 // Counter-based random numbers: element i of a tensor drawn with seed s is a hash of (i, s), so
 // the same seed gives the same numbers on every adapter (integer hashing is exact; the normal's
 // Box-Muller transform agrees to float rounding) and no state lives on the GPU.
-struct Params {
-  n: u32,
-  seedLo: u32,
-  seedHi: u32,
-  kind: u32,     // 0 = uniform [lo, hi), 1 = normal(mean, std)
-  a: f32,
-  b: f32,
-  pad0: u32,
-  pad1: u32,
-}
+{{PARAMS}}
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;

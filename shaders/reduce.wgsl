@@ -4,12 +4,7 @@
 // neighbouring outputs read as a vec4 when B is a multiple of 4 ({{T}}). Units are visited by a
 // grid-stride loop: once each on a full grid, many per invocation on the small grids that CPU
 // adapters get.
-struct Params {
-  A: u32,
-  R: u32,
-  B: u32,   // in units
-  pad: u32,
-}
+{{PARAMS}}
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<{{T}}>;

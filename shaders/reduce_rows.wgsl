@@ -3,12 +3,7 @@
 // into chunks so that a single huge reduction still spreads over many workgroups; the op layer
 // calls this again on the partials until one value per row is left. When rows and chunks start on
 // 16 bytes, x is read as vec4 ({{X_T}}): CPU adapters pay per load, whatever its width.
-struct Params {
-  A: u32,
-  R: u32,
-  C: u32,
-  chunk: u32,
-}
+{{PARAMS}}
 
 @group(0) @binding(0) var<uniform> p: Params;
 

@@ -1,12 +1,7 @@
 // Inclusive prefix sum of a [A, R, B] array along R (cumsum), forwards or backwards. One
 // invocation per (a, b) line walks its R values in order, so neighbouring invocations read
 // neighbouring addresses when B > 1; lines are visited by a grid-stride loop.
-struct Params {
-  A: u32,
-  R: u32,
-  B: u32,
-  reverse: u32, // 1: from the last element to the first
-}
+{{PARAMS}}
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;

@@ -7,6 +7,7 @@ import { experimentHelp, parseOptions, UsageError } from './experiments/registry
 import { createConsole } from './experiments/progress.js';
 import { runExperiment } from './experiments/run.js';
 import { packageVersion } from './experiments/report.js';
+import { runReportCommand } from './experiments/reproduction.js';
 import { interruptOnSigint, RunInterrupted, INTERRUPTED_EXIT_CODE } from './experiments/shared/interrupt.js';
 
 function mainHelp(): string {
@@ -20,6 +21,9 @@ function mainHelp(): string {
     '',
     'Experiments:',
     ...experiments.map((e) => `  ${e.name.padEnd(width)}${e.summary}`),
+    '',
+    'Other commands:',
+    `  ${'report'.padEnd(width)}writes docs/REPRODUCTION.md (the paper's tables beside ours) from runs' results.json`,
     '',
     'Common options: --out DIR, --seed N, --quick, --backend auto|vulkan|opengles, --help.',
     "Run 'hypertape <experiment> --help' for an experiment's options; 'hypertape --version' prints",
@@ -40,6 +44,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (first === '--version' || first === '-v') {
     console.log(packageVersion());
+    return 0;
+  }
+  if (first === 'report') {
+    process.stdout.write(runReportCommand(rest));
     return 0;
   }
   const experiment = findExperiment(first);
@@ -75,7 +83,7 @@ main(process.argv.slice(2)).then(
     }
     if (e instanceof UsageError) {
       const name = process.argv[2];
-      const pointer = name && findExperiment(name) ? `hypertape ${name} --help` : 'hypertape --help';
+      const pointer = name && (findExperiment(name) || name === 'report') ? `hypertape ${name} --help` : 'hypertape --help';
       process.stderr.write(`hypertape: ${e.message}\nRun '${pointer}' for the options.\n`);
       process.exit(1);
     }

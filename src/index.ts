@@ -10,7 +10,7 @@ export { untraced } from './autodiff/trace.js';
 export type { Engine, Backend, Kernel } from './gpu/engine.js';
 export type { TensorLike } from './tensor.js';
 export type { GradOptions, Grads, ValueAndGrad, VjpResult, JvpResult } from './autodiff/api.js';
-export type { MatmulLayout } from './ops/launch.js';
+export type { MatmulLayout } from './ops/kernels/matmul.js';
 
 import { engine } from './gpu/device.js';
 import type { MemoryStats } from './gpu/engine.js';

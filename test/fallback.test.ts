@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { matmulVariants } from '../src/ops/launch.js';
+import { matmulVariants } from '../src/ops/kernels/matmul.js';
 import { runNode, lastJsonLine } from './child.js';
 
 const s = suite('fallback');

@@ -153,7 +153,7 @@ s('a tiny profile end to end: results.json complete and consistent with the save
   const outcome = await runTiny(dir);
   uninterrupted = { dir, outcome: outcome as RunOutcome<HypercleaningResults> };
   for (const p of outcome.paths) assert.ok(existsSync(p), `${p} was written`);
-  for (const name of ['figure5', 'validation-loss']) {
+  for (const name of ['figure5', 'f1', 'validation-loss']) {
     const svg = readFileSync(join(dir, `${name}.svg`), 'utf8');
     assert.ok(svg.startsWith('<svg') && svg.includes('</svg>'), `${name}.svg is an SVG document`);
   }
@@ -196,7 +196,20 @@ s('a tiny profile end to end: results.json complete and consistent with the save
     assert.ok(fig.norm.every((v: number) => v > 0));
     assertClose([fig.norm[0]], [r.figure5.series[0].norm[0]], { rtol: 1e-5 }, 'the exact hypergradient at lambda0');
     assert.is(r.validationLoss.find((x: any) => x.K === row.K).values.length, 6);
+    // F1 vs hyper-iteration: at tau = 0 nothing is flagged (every lambda_i = lambda0 = 0 > -3).
+    const hist = r.flagHistory.find((x: any) => x.K === row.K);
+    assert.equal(hist.tau, [0, 1, 2, 3, 4, 5]);
+    assert.is(hist.f1[0], 0);
+    for (const k of ['f1', 'precision', 'recall']) assert.ok(hist[k].length === 6 && hist[k].every((v: number) => v >= 0 && v <= 1), `${k} history of K=${row.K}`);
   }
+  // The no-cleaning baseline: weights 1 at the largest stable step, the same as float64 training
+  // at that step, whose training loss a float64 check confirms decreases at every step.
+  const stable = r.references.baselineStable;
+  assert.is(stable.gamma, 1 / 2 ** stable.halvings);
+  const stableRef = cpuTrain(data.train.features, data.train.labels, new Array(120).fill(1), 10, stable.gamma, 0.001);
+  const stableTest = cpuEvaluate(stableRef, data.test.features, data.test.labels);
+  assert.ok(Math.abs(stable.testAcc - stableTest.acc) <= accTol, `stable baseline ${stable.testAcc} vs float64 ${stableTest.acc}`);
+  assertClose([stable.valLoss], [cpuEvaluate(stableRef, data.val.features, data.val.labels).loss], { rtol: 1e-4 }, 'stable baseline validation loss');
   // The K = T run's validation loss series starts where every run starts: f at lambda0 (= 0).
   const start = cpuRef(new Array(120).fill(0.5));
   assertClose([r.validationLoss[0].values[0], r.references.initial.valLoss], [start.val.loss, start.val.loss], { rtol: 1e-4 }, 'f(lambda0)');
@@ -330,7 +343,7 @@ s('--resume validates state.json: each bad field is an Error naming the file and
     ['seconds-short', (st) => st.runs[0].seconds.pop(), 'runs[0].seconds is an array of length 5', 'of length 6'],
     ['unknown-K', (st) => (st.runs[1].K = 7), 'runs[1].K is 7', 'one of the run\'s K values 1, 3, 10'],
     ['no-runs', (st) => delete st.runs, 'runs is missing'],
-    ['final-early', (st) => { st.runs[0].tau = 4; st.runs[0].seconds.length = 4; st.runs[0].valLoss.length = 4; st.runs[0].exactGradNorm.length = 2; }, 'runs[0].tau is 4', 'final metrics'],
+    ['final-early', (st) => { st.runs[0].tau = 4; st.runs[0].seconds.length = 4; st.runs[0].valLoss.length = 4; for (const k of ['f1History', 'precisionHistory', 'recallHistory']) st.runs[0][k].length = 4; st.runs[0].exactGradNorm.length = 2; }, 'runs[0].tau is 4', 'final metrics'],
   ];
   for (const [name, edit, ...parts] of cases) {
     const dir = editedState(from, join(root, `bad-${name}`), edit);

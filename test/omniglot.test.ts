@@ -19,6 +19,7 @@ import { sharedFeatures, logits } from '../src/experiments/omniglot-net.js';
 import { meanAndCI95, deriveSeed } from '../src/experiments/omniglot-eval.js';
 import { omniglot, parseMethods, checkSet, type OmniglotOptions } from '../src/experiments/omniglot.js';
 import { loadState } from '../src/experiments/omniglot-state.js';
+import { describeSplit } from '../src/experiments/omniglot-report.js';
 import { truncationPath } from '../src/bilevel/truncation.js';
 import { parseOptions, UsageError } from '../src/experiments/registry.js';
 import { runExperiment } from '../src/experiments/run.js';
@@ -174,6 +175,16 @@ const TINY = () => [
 
 let uninterrupted: any = null;
 
+s('describeSplit names the zip without its folder and the alphabets dropped from meta-test', () => {
+  const cls = (alphabet: string, character: string) => [0, 90, 180, 270].map((rotation) => ({ alphabet, character, rotation: rotation as 0, images: new Float32Array(0), m: 0 }));
+  const set = {
+    size: 28,
+    classes: [...cls('Bengali', 'character01'), ...cls('Bengali', 'character02'), ...cls('Futurama', 'character01')],
+    source: '/data/x/images_background_small2.zip (28x28, rotations as classes), without the alphabets also in meta-training: Greek, Latin',
+  };
+  assert.equal(describeSplit(set), { file: 'images_background_small2.zip', alphabets: 2, characters: 3, classes: 12, droppedAlphabets: ['Greek', 'Latin'] });
+});
+
 s('end to end: the real command in a child process writes Table 4 and Figure 7', async () => {
   const dir = join(root, 'tiny');
   const child = await hypertape(['omniglot', ...TINY(), '--out', dir]);
@@ -196,6 +207,11 @@ s('end to end: the real command in a child process writes Table 4 and Figure 7',
     assert.ok(existsSync(join(dir, f)), f);
   }
   assert.ok(readFileSync(join(dir, 'summary.md'), 'utf8').includes('Table 4'));
+  // The splits, by file name and size, in results.json and summary.md.
+  const { metaTraining, metaTest } = r.problem.splits;
+  assert.equal(metaTraining, { file: 'images_background.zip', alphabets: 1, characters: 5, classes: 20, droppedAlphabets: [] });
+  assert.equal(metaTest, { file: 'images_evaluation.zip', alphabets: 1, characters: 5, classes: 20, droppedAlphabets: [] });
+  assert.ok(readFileSync(join(dir, 'summary.md'), 'utf8').includes(`Meta-training: images_background.zip, ${metaTraining.alphabets} alphabets`));
   uninterrupted = r;
 });
 

@@ -420,3 +420,18 @@ export function tile(x: Ref, reps: readonly number[]): Ref {
   forEachIndex(shape, (f, idx) => (data[f] = at(src, idx.map((v, d) => v % xs[d]!))));
   return { shape, data };
 }
+
+/** The adjoint of gather: slices of g along `axis` added at their indices into `depth` slots. */
+export function scatterAdd(g: Ref, indices: readonly number[], axis: number, depth: number): Ref {
+  const shape = [...g.shape];
+  shape[axis] = depth;
+  const out = new Float64Array(size(shape));
+  const st = strides(shape);
+  forEachIndex(g.shape, (f, idx) => {
+    const k = indices[idx[axis]!]!;
+    let o = 0;
+    idx.forEach((v, d) => (o += (d === axis ? k : v) * st[d]!));
+    out[o]! += g.data[f]!;
+  });
+  return { shape, data: out };
+}

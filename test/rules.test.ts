@@ -196,6 +196,10 @@ check('stack axis 2', (a, b) => ht.stack([a, b], 2), () => [rand([3, 4]), rand([
   const indices = (): Tensor => (idx ??= ht.keep(tensor(new Int32Array([2, 0, 2, 1, 2]))));
   check('gather axis 0 (repeated indices)', (x) => ht.gather(x, indices(), 0), () => [rand([3, 4])]);
   check('gather axis 1 of rank 3', (x) => ht.gather(x, indices(), 1), () => [rand([2, 3, 4])]);
+  // Depth 4: bucket 3 stays empty.
+  check('scatterAdd axis 0 (repeated indices, an empty bucket)', (g) => ht.scatterAdd(g, indices(), 0, 4), () => [rand([5, 3])]);
+  check('scatterAdd axis 1 of rank 3', (g) => ht.scatterAdd(g, indices(), 1, 3), () => [rand([2, 5, 4])]);
+  check('gather of a scatterAdd (both rules nested)', (g) => ht.gather(ht.scatterAdd(ht.square(g), indices(), 0, 3), indices(), 0), () => [rand([5, 2])]);
 }
 
 // ---- compositions ---------------------------------------------------------------------------

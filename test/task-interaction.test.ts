@@ -314,6 +314,14 @@ s('a tiny run of both data sets end to end: results.json has every key of Table 
   }
   assert.ok(r.table[0].peakBytes < r.table[2].peakBytes, 'K-RMD with K = 1 keeps less than full RMD');
   for (const d of ['cifar10', 'cifar100']) assert.ok(Number.isFinite(r.baselineTestAcc[d]), `baselineTestAcc.${d}`);
+  // The C = 0 reference's stability check, one entry per trial, in results.json and summary.md.
+  for (const b of r.baseline) {
+    assert.is(b.stability.gammaL.length, 2);
+    assert.is(b.stability.lossIncreases.length, 2);
+    for (const x of b.stability.gammaL) assert.ok(x > 0 && Number.isFinite(x));
+    assert.is(b.stability.stable, b.stability.gammaL.every((x: number) => x < 2) && b.stability.lossIncreases.every((x: number) => x === 0));
+  }
+  assert.ok(readFileSync(join(dir, 'summary.md'), 'utf8').includes('Is the C = 0 reference (CIFAR-10) trained stably?'));
   assert.is(r.problem.datasets[1].classes, 100);
   assert.is(r.problem.datasets[1].nTest, 100);
   // Figure 6: every K of trial 0, the exact hypergradient at tau = 0, 2, 4 (while the run lasted).

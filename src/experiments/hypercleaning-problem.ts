@@ -11,7 +11,7 @@
 // under 2 / gamma. The sum would multiply it by 5,000.
 // Example i is flagged as corrupted when sigmoid(lambda_i) < sigmoid(-3), i.e. lambda_i < -3.
 import {
-  Tensor, add, crossEntropy, matmul, mul, sigmoid, softmax, square, sub, sum, zeros,
+  Tensor, tidy, add, crossEntropy, matmul, mul, sigmoid, softmax, square, sub, sum, zeros,
 } from '../index.js';
 import type { BilevelProblem } from '../bilevel/index.js';
 import { FEATURES } from './hypercleaning-data.js';
@@ -98,6 +98,38 @@ export function hypercleaningProblem(
  */
 export function trainClassifier(weights: Tensor, train: DeviceExamples, s: HypercleaningSettings): Tensor {
   return runSteps(initialWeights(), s.T, (W) => innerStep(W, weights, train, s));
+}
+
+/**
+ * The largest stable inner step for fixed weights: gamma / 2^j for the smallest j >= 0 (at most
+ * `maxHalvings`) at which T steps of gradient descent from W_0 = 0 decrease the weighted training
+ * loss g at every step. With all weights 1 and gamma = 1, g's curvature at W = 0 (about 3.9 on
+ * MNIST, see the top of this file) is above 2 / gamma, so W_t oscillates: that run is no
+ * baseline. Returns the step and W_T at it.
+ */
+export async function trainStably(weights: Tensor, train: DeviceExamples, s: HypercleaningSettings, maxHalvings = 6): Promise<{ gamma: number; halvings: number; W: Tensor }> {
+  for (let j = 0; ; j++) {
+    const at = { ...s, gamma: s.gamma / 2 ** j };
+    let W = initialWeights();
+    let last = await readScalar(() => weightedTrainingLoss(W, weights, train, s.rho));
+    let monotone = true;
+    for (let t = 0; t < s.T && monotone; t++) {
+      const prev = W;
+      W = tidy(() => innerStep(prev, weights, train, at));
+      prev.dispose();
+      const g = await readScalar(() => weightedTrainingLoss(W, weights, train, s.rho));
+      monotone = g <= last * (1 + 1e-6); // float32 rounding near convergence is not an increase
+      last = g;
+    }
+    if (monotone || j === maxHalvings) {
+      if (!monotone) {
+        W.dispose();
+        throw new Error(`hypercleaning: gradient descent on the training loss did not decrease monotonically even at step ${at.gamma} (gamma / 2^${j}); lower --gamma.`);
+      }
+      return { gamma: at.gamma, halvings: j, W };
+    }
+    W.dispose();
+  }
 }
 
 /** Fraction of examples whose arg-max class is their label. */

@@ -24,9 +24,22 @@ export interface FinalMetrics extends ClassifierMetrics {
   flagged: number;
 }
 
-/** Classifiers trained with fixed weights: all 1, all sigmoid(lambda0), clean examples only. */
+/** A classifier trained with all weights 1 at the largest stable inner step (see trainStably). */
+export interface StableBaseline extends ClassifierMetrics {
+  /** The step it was trained with: gamma / 2^halvings. */
+  gamma: number;
+  halvings: number;
+}
+
+/**
+ * Classifiers trained with fixed weights: all 1 at the run's gamma (unstable at gamma = 1: kept
+ * with its explanation), all 1 at the largest stable step (the no-cleaning baseline), all
+ * sigmoid(lambda0), clean examples only.
+ */
 export interface References {
   baseline: ClassifierMetrics;
+  /** Absent in states saved before it existed; a resumed run computes it. */
+  baselineStable?: StableBaseline;
   initial: ClassifierMetrics;
   oracle: ClassifierMetrics;
 }
@@ -40,6 +53,12 @@ export interface RunState extends HyperRun {
   valLoss: number[];
   /** ||d_lambda f|| of the exact hypergradient (full RMD) at sampled iterates (Figure 5). */
   exactGradNorm: { tau: number; norm: number }[];
+  /** F1, precision and recall of the flags at lambda_tau for tau = 0 .. tau-1 (F1 vs hyper-iteration). */
+  f1History: number[];
+  /** See f1History. */
+  precisionHistory: number[];
+  /** See f1History. */
+  recallHistory: number[];
   /** Set once the run has finished its hyper-iterations and been evaluated. */
   final?: FinalMetrics;
 }
@@ -67,12 +86,15 @@ const classifier = s.object({ testAcc: fraction, valAcc: fraction, valLoss: s.nu
 /** The declaration of hypercleaning's state.json (what --resume checks). */
 export const hypercleaningState = defineState<HypercleaningStateSettings, RunState, HypercleaningExtra>({
   experiment: 'hypercleaning',
-  version: 1,
+  version: 2,
   run: (o) => s.object({
     K: s.int({ min: 1, max: o.T }),
     ...hyperRunFields(o.hyperIterations),
     lambda: s.numbers({ length: o.nTrain }),
     valLoss: s.numbers({ length: (run: { tau: number }) => run.tau, nullable: true }),
+    f1History: s.numbers({ length: (run: { tau: number }) => run.tau }),
+    precisionHistory: s.numbers({ length: (run: { tau: number }) => run.tau }),
+    recallHistory: s.numbers({ length: (run: { tau: number }) => run.tau }),
     exactGradNorm: s.array(s.object({ tau: s.int({ min: 0, max: o.hyperIterations }), norm: s.number({ min: 0, nullable: true }) })),
     final: s.optional(s.object({
       testAcc: fraction, valAcc: fraction, valLoss: s.number({ min: 0, nullable: true }),
@@ -86,7 +108,14 @@ export const hypercleaningState = defineState<HypercleaningStateSettings, RunSta
       return undefined;
     },
   }),
-  extra: () => ({ references: s.optional(s.object({ baseline: classifier, initial: classifier, oracle: classifier })) }),
+  extra: () => ({
+    references: s.optional(s.object({
+      baseline: classifier,
+      baselineStable: s.optional(s.object({ testAcc: fraction, valAcc: fraction, valLoss: s.number({ min: 0, nullable: true }), gamma: s.number({ min: 0 }), halvings: s.int({ min: 0 }) })),
+      initial: classifier,
+      oracle: classifier,
+    })),
+  }),
   maxRuns: (o) => o.K.length,
   checkRuns: (runs, o) => {
     for (let i = 0; i < runs.length; i++) {

@@ -11,11 +11,11 @@ import { hypergradient, SGD, norm, type HypergradientOptions } from '../bilevel/
 import { loadMnist } from '../data/mnist.js';
 import { makeHypercleaningData, FEATURES, type HypercleaningData } from './hypercleaning-data.js';
 import {
-  hypercleaningProblem, trainClassifier, accuracy, meanLoss, flagScores, FLAG_THRESHOLD, type HypercleaningSettings,
+  hypercleaningProblem, trainClassifier, trainStably, accuracy, meanLoss, flagScores, FLAG_THRESHOLD, type HypercleaningSettings,
 } from './hypercleaning-problem.js';
 import {
   hypercleaningState, STATE_FILE,
-  type HypercleaningState, type HypercleaningStateSettings, type RunState, type ClassifierMetrics, type FinalMetrics, type References,
+  type HypercleaningState, type HypercleaningStateSettings, type RunState, type ClassifierMetrics, type FinalMetrics, type References, type StableBaseline,
 } from './hypercleaning-state.js';
 import { defineExperiment, UsageError, type OptionValues, type RunContext, type ExperimentReport } from './registry.js';
 import { formatNumber, lineChart, markdownTable, type Figure } from './report.js';
@@ -134,9 +134,25 @@ class Session {
   async evaluate(weights: Tensor): Promise<ClassifierMetrics> {
     const W = trainClassifier(weights, this.train, this.settings);
     weights.dispose();
+    return this.metrics(W);
+  }
+
+  /** Accuracy and loss of W (disposed here). */
+  async metrics(W: Tensor): Promise<ClassifierMetrics> {
     const metrics = { testAcc: await accuracy(W, this.test), valAcc: await accuracy(W, this.val), valLoss: await meanLoss(W, this.val) };
     W.dispose();
     return metrics;
+  }
+
+  /** The no-cleaning baseline: all weights 1 at the largest stable step (see trainStably). */
+  async stableBaseline(): Promise<StableBaseline> {
+    const weights = ones([this.data.train.n]);
+    try {
+      const { gamma, halvings, W } = await trainStably(weights, this.train, this.settings);
+      return { ...(await this.metrics(W)), gamma, halvings };
+    } finally {
+      weights.dispose();
+    }
   }
 
   /** ||d_lambda f||, exact (full RMD). */
@@ -152,9 +168,10 @@ async function references(s: Session, lambda0: number): Promise<References> {
   const n = s.data.train.n;
   const clean = n - s.data.corrupted.reduce((a, c) => a + c, 0);
   const baseline = await s.evaluate(ones([n]));
+  const baselineStable = await s.stableBaseline();
   const initial = await s.evaluate(tidy(() => sigmoid(full([n], lambda0))));
   const oracle = await s.evaluate(tensor(Float32Array.from(s.data.corrupted, (c) => (c ? 0 : n / clean))));
-  return { baseline, initial, oracle };
+  return { baseline, baselineStable, initial, oracle };
 }
 
 /** One K-RMD run: hyper-iterations from wherever `run` stands, saving every few; then its metrics. */
@@ -175,6 +192,10 @@ async function optimize(s: Session, o: HypercleaningOptions, ctx: RunContext, st
         });
         recordPeaks(run, h.stats);
         run.valLoss.push(h.value);
+        const flags = flagScores(await lambda.data(), s.data.corrupted);
+        run.f1History.push(flags.f1);
+        run.precisionHistory.push(flags.precision);
+        run.recallHistory.push(flags.recall);
         if (tau % o.figureEvery === 0) {
           run.exactGradNorm.push({ tau, norm: run.K === o.T ? await norm(h.grad) : await s.exactGradNorm(lambda) });
         }
@@ -238,6 +259,8 @@ export interface HypercleaningResults {
   references: References | null;
   /** Figure 5: ||d_lambda f|| at hyper-iterations tau of each K. */
   figure5: { every: number; series: { K: number; tau: number[]; norm: number[] }[] };
+  /** F1, precision and recall of the flags at every iterate of each K (lambda_tau before its update). */
+  flagHistory: { K: number; tau: number[]; f1: number[]; precision: number[]; recall: number[] }[];
   /** f at every iterate of each K. */
   validationLoss: { K: number; values: number[] }[];
   /** Where the final lambda of every K is. */
@@ -260,6 +283,7 @@ export function hypercleaningResults(o: HypercleaningOptions, state: Hypercleani
     oracleTestAcc: state.references?.oracle.testAcc ?? null,
     references: state.references ?? null,
     figure5: { every: o.figureEvery, series: state.runs.map((r) => ({ K: r.K, tau: r.exactGradNorm.map((p) => p.tau), norm: r.exactGradNorm.map((p) => p.norm) })) },
+    flagHistory: state.runs.map((r) => ({ K: r.K, tau: r.f1History.map((_, i) => i), f1: r.f1History, precision: r.precisionHistory, recall: r.recallHistory })),
     validationLoss: state.runs.map((r) => ({ K: r.K, values: r.valLoss })),
     finalLambda: `${STATE_FILE} (runs[].lambda, one per K)`,
   };
@@ -270,6 +294,7 @@ const label = (K: number, T: number) => (K === T ? `${K} (full RMD)` : String(K)
 function summary(o: HypercleaningOptions, results: HypercleaningResults): string {
   const rows = results.table;
   const ref = results.references!;
+  const stable = ref.baselineStable;
   const pct = (x: number) => Number((100 * x).toFixed(2));
   const p = results.problem;
   return [
@@ -287,11 +312,18 @@ function summary(o: HypercleaningOptions, results: HypercleaningResults): string
     'References, W_T trained by the same T steps with fixed weights:',
     '',
     markdownTable(['weights', 'Test Acc.', 'Val. Acc.', 'Val. Loss'], [
-      ['all 1 (no cleaning)', pct(ref.baseline.testAcc), pct(ref.baseline.valAcc), Number(ref.baseline.valLoss.toFixed(3))],
+      ...(stable ? [[`all 1 at γ = ${formatNumber(stable.gamma)} (no cleaning: the largest stable step γ / 2^j)`, pct(stable.testAcc), pct(stable.valAcc), Number(stable.valLoss.toFixed(3))]] : []),
+      [`all 1 at γ = ${formatNumber(o.gamma)}${stable && stable.halvings > 0 ? ' (unstable, see below)' : ''}`, pct(ref.baseline.testAcc), pct(ref.baseline.valAcc), Number(ref.baseline.valLoss.toFixed(3))],
       [`all sigmoid(λ0) = ${formatNumber(1 / (1 + Math.exp(-o.lambda0)), 3)} (where every run starts)`, pct(ref.initial.testAcc), pct(ref.initial.valAcc), Number(ref.initial.valLoss.toFixed(3))],
       ['clean examples only', pct(ref.oracle.testAcc), pct(ref.oracle.valAcc), Number(ref.oracle.valLoss.toFixed(3))],
     ]),
     '',
+    ...(stable && stable.halvings > 0 ? [
+      `No cleaning is measured at γ = ${formatNumber(stable.gamma)}: with all weights 1, gradient descent at the run's γ = ${formatNumber(o.gamma)} does not decrease the training loss at every step ` +
+        `(the curvature of g at W = 0 is about twice that of the runs' starting point, whose weights are all ½), so that row is an oscillating classifier, not a baseline. ` +
+        `The gain that cleaning buys is measured against the stable row.`,
+      '',
+    ] : []),
     `Flagging every example would give F1 = ${(2 * p.nCorrupted / (p.nTrain + p.nCorrupted)).toFixed(2)}. Peak GPU MiB: the most a hypergradient call allocated above what was live before it (the data excluded; results.json has bytes, and peakBytesTotal with everything live).`,
   ].join('\n');
 }
@@ -311,6 +343,19 @@ function figures(o: HypercleaningOptions, results: HypercleaningResults): Figure
         rows: fig5.flatMap((s) => s.tau.map((t, i) => ({ tau: t, norm: s.norm[i]!, K: `K = ${label(s.K, o.T)}` }))),
         x: { field: 'tau', title: 'hyper-iteration' },
         y: { field: 'norm', title: '||d_λ f||', log: true },
+        series: { field: 'K', title: 'K-RMD', sort: order },
+      }),
+    },
+    {
+      name: 'f1',
+      title: 'F1 of the flags vs. hyper-iteration',
+      caption: `F1 of flagging example i as corrupted when λ_i < ${FLAG_THRESHOLD}, at the iterates of each run (λ_τ before its update). λ starts at ${o.lambda0}, so an example is flagged only once its λ_i has moved past ${FLAG_THRESHOLD}: F1 stays 0 for the first hyper-iterations and rises as the λ_i of corrupted examples cross the threshold.`,
+      grammar: 'vega-lite',
+      spec: lineChart({
+        title: 'F1 of the corrupted-label flags at the K-RMD iterates',
+        rows: results.flagHistory.flatMap((s) => s.f1.map((v, tau) => ({ tau, f1: v, K: `K = ${label(s.K, o.T)}` }))),
+        x: { field: 'tau', title: 'hyper-iteration' },
+        y: { field: 'f1', title: 'F1' },
         series: { field: 'K', title: 'K-RMD', sort: order },
       }),
     },
@@ -349,6 +394,10 @@ export async function runHypercleaning(o: HypercleaningOptions, ctx: RunContext,
       ctx.log('Reference classifiers: all weights 1 (no cleaning), all sigmoid(lambda0), clean examples only.');
       state.references = await references(session, o.lambda0);
       save();
+    } else if (!state.references.baselineStable) {
+      ctx.log('Reference classifier: all weights 1 at the largest stable step (not in this state yet).');
+      state.references.baselineStable = await session.stableBaseline();
+      save();
     }
     const total = o.K.length * o.hyperIterations;
     const progress = ctx.progress('hypercleaning', total);
@@ -356,7 +405,10 @@ export async function runHypercleaning(o: HypercleaningOptions, ctx: RunContext,
     for (const K of o.K) {
       let run = state.runs.find((r) => r.K === K);
       if (!run) {
-        run = { K, tau: 0, lambda: new Array(o.nTrain).fill(o.lambda0), valLoss: [], exactGradNorm: [], seconds: [], peakBytes: 0, peakBytesTotal: 0 };
+        run = {
+          K, tau: 0, lambda: new Array(o.nTrain).fill(o.lambda0), valLoss: [], f1History: [], precisionHistory: [], recallHistory: [],
+          exactGradNorm: [], seconds: [], peakBytes: 0, peakBytesTotal: 0,
+        };
         state.runs.push(run);
       }
       if (run.final) continue;

@@ -4,6 +4,7 @@ import { formatNumber, lineChart, markdownTable, type Figure } from './report.js
 import { hyperSize } from './omniglot-net.js';
 import { mean, median } from './shared/stats.js';
 import type { OmniglotState, OmniglotRun, TestPoint, TruncationCurves } from './omniglot-state.js';
+import type { OmniglotSet } from '../data/omniglot-format.js';
 import type { MethodSpec, OmniglotOptions } from './omniglot.js';
 
 /** One row of Table 4. */
@@ -32,6 +33,8 @@ export interface OmniglotResults {
     k: number; queries: number; T: number; filters: number; size: number; hyperIterations: number; evalTasks: number;
     lambdaValues: number; outer: { optimizer: 'Adam'; lr: number }; rho0: number; gamma0: number;
     dataFingerprint: string | undefined;
+    /** The meta-training and meta-test classes (absent in files written before it was recorded). */
+    splits?: { metaTraining: OmniglotSplit; metaTest: OmniglotSplit };
   };
   /** Table 4: one row per finished method. */
   table: Table4Row[];
@@ -48,6 +51,31 @@ export interface OmniglotResults {
   };
 }
 
+/** One split of Omniglot as results.json records it. */
+export interface OmniglotSplit {
+  /** The zip's file name (the folder is the machine's, so it is left out). */
+  file: string;
+  alphabets: number;
+  characters: number;
+  /** Classes: characters at each rotation. */
+  classes: number;
+  /** Alphabets left out because the other split holds them too (meta-test only). */
+  droppedAlphabets: string[];
+}
+
+/** What results.json says about a split read by src/data/omniglot.ts. */
+export function describeSplit(set: OmniglotSet): OmniglotSplit {
+  const path = set.source.replace(/ \(\d+x\d+, .*$/, '');
+  const dropped = /without the alphabets also in meta-training: (.*)$/.exec(set.source)?.[1];
+  return {
+    file: path.split(/[\\/]/).pop() ?? path,
+    alphabets: new Set(set.classes.map((c) => c.alphabet)).size,
+    characters: new Set(set.classes.map((c) => `${c.alphabet}/${c.character}`)).size,
+    classes: set.classes.length,
+    droppedAlphabets: dropped ? dropped.split(', ') : [],
+  };
+}
+
 const asRow = (p: TestPoint | undefined) => (p ? { testAcc: p.accuracy, testAccCI95: p.ci95, testLoss: p.loss } : null);
 
 function row(r: OmniglotRun): Table4Row {
@@ -61,7 +89,7 @@ function row(r: OmniglotRun): Table4Row {
 }
 
 /** Table 4 and Figure 7's series from the state (finished runs in the table). */
-export function omniglotResults(o: OmniglotOptions, state: OmniglotState, methods: MethodSpec[]): OmniglotResults {
+export function omniglotResults(o: OmniglotOptions, state: OmniglotState, methods: MethodSpec[], splits?: { train: OmniglotSet; test: OmniglotSet }): OmniglotResults {
   const order = (r: OmniglotRun) => methods.findIndex((m) => m.name === r.method);
   const runs = [...state.runs].sort((a, b) => order(a) - order(b));
   return {
@@ -69,6 +97,7 @@ export function omniglotResults(o: OmniglotOptions, state: OmniglotState, method
       k: o.k, queries: o.queries, T: o.T, filters: o.filters, size: o.size, hyperIterations: o.hyperIterations, evalTasks: o.evalTasks,
       lambdaValues: hyperSize({ k: o.k, filters: o.filters, size: o.size }), outer: { optimizer: 'Adam', lr: o.lr }, rho0: o.rho0, gamma0: o.gamma0,
       dataFingerprint: state.dataFingerprint,
+      ...(splits ? { splits: { metaTraining: describeSplit(splits.train), metaTest: describeSplit(splits.test) } } : {}),
     },
     table: runs.filter((r) => r.final).map(row),
     initial: asRow(state.initial),
@@ -95,7 +124,13 @@ export function methodLabel(method: string, T: number): string {
 
 const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
 
-/** summary.md's body. */
+/** A split in words. */
+function splitText(s: OmniglotSplit): string {
+  return `${s.file}, ${s.alphabets} alphabets, ${s.characters} characters, ${s.classes} classes with rotations` +
+    (s.droppedAlphabets.length ? ` (without ${s.droppedAlphabets.join(' and ')}, which meta-training holds too)` : '');
+}
+
+/** summary.md's body: Table 4, the reference rows and the truncation errors. */
 export function omniglotSummary(o: OmniglotOptions, r: OmniglotResults): string {
   const p = r.problem;
   const acc = (a: number, ci: number) => `${pct(a)} ± ${pct(ci)}`;
@@ -108,7 +143,8 @@ export function omniglotSummary(o: OmniglotOptions, r: OmniglotResults): string 
   const lines = [
     `${p.k}-way one-shot Omniglot: S has 1 image per class, Q ${p.queries}; ${p.size}x${p.size} images; MAML's 4-block network with ${p.filters} filters ` +
       `(blocks 1-2 in λ, blocks 3-4 and the output adapted, ${p.lambdaValues} values in λ); T = ${p.T} inner steps; Adam with step ${p.outer.lr}; ` +
-      `accuracy on Q over ${p.evalTasks} meta-test tasks (95% interval).`,
+      `accuracy on Q over ${p.evalTasks} meta-test tasks (95% interval).` +
+      (p.splits ? ` Meta-training: ${splitText(p.splits.metaTraining)}; meta-test: ${splitText(p.splits.metaTest)}.` : ''),
     '',
     '## Table 4: one-shot learning on Omniglot',
     '',

@@ -298,7 +298,7 @@ export async function runOmniglot(o: OmniglotOptions, ctx: RunContext, hooks: Om
   if (o.resume) ctx.log(`Resuming ${o.resume}: ${state.runs.filter((r) => r.final).length} of ${methods.length} runs finished.`);
   const save = () => {
     saveState(ctx.out, state);
-    ctx.checkpoint(omniglotResults(o, state, methods));
+    ctx.checkpoint(omniglotResults(o, state, methods, s));
     hooks.onSaved?.(state);
   };
   const size = hyperSize(s.cfg);
@@ -331,7 +331,7 @@ export async function runOmniglot(o: OmniglotOptions, ctx: RunContext, hooks: Om
     await curves(s, o, ctx, state);
     save();
   }
-  const results = omniglotResults(o, state, methods);
+  const results = omniglotResults(o, state, methods, s);
   return { results, summary: omniglotSummary(o, results), figures: omniglotFigures(o, results) };
 }
 

@@ -1,6 +1,9 @@
 // Progress on long work: a bar redrawn in place on a terminal; sparse plain lines (every tenth of
-// the work, at most one per few seconds, and the last) when output goes to a file or a pipe,
-// so logs stay readable.
+// the work or a minute, at most one per few seconds, and the last) when output goes to a file
+// or a pipe, so logs stay readable.
+
+/** The longest a plain (non-terminal) progress log stays silent while work goes on. */
+const QUIET_LIMIT_MS = 60_000;
 
 export interface Progress {
   /** Marks `n` more units done; `note` is shown next to the bar (e.g. the current loss). */
@@ -84,7 +87,10 @@ export function createConsole(options: ConsoleOptions = {}): Console {
       } else {
         const tenth = total > 0 ? Math.floor((10 * done) / total) : 10;
         const finalShown = force && lastPlainTenth === 10 && done >= total;
-        if (!finalShown && (force || (tenth > lastPlainTenth && now - lastPlainAt >= plainIntervalMs))) {
+        // A line per tenth of the work, and one per minute when a tenth takes longer (a run of
+        // hours must not look stalled in its log).
+        const due = (tenth > lastPlainTenth && now - lastPlainAt >= plainIntervalMs) || now - lastPlainAt >= QUIET_LIMIT_MS;
+        if (!finalShown && (force || due)) {
           lastPlainTenth = tenth;
           lastPlainAt = now;
           write(`${label}: ${status()}\n`);

@@ -2,6 +2,7 @@
 // results.json's body, summary.md's tables and the SVG figures.
 import type { ImageDataset } from '../data/cifar.js';
 import type { TaskInteractionState, TaskRun, ExactSample } from './task-interaction-state.js';
+import type { InnerStability } from './task-interaction-stability.js';
 import type { TaskInteractionOptions } from './task-interaction.js';
 import { mean, median, std } from './shared/stats.js';
 import { perClassCounts } from './task-interaction-data.js';
@@ -38,6 +39,35 @@ export interface BaselineRow {
   valLossMean: number;
   hyperIters: number;
   rhoMean: number;
+  /** Whether its inner loop is stable at the kept rho, per trial (absent in files written before the check). */
+  stability?: BaselineStability;
+}
+
+/** The stability checks of the C = 0 reference (task-interaction-stability.ts), one entry per trial. */
+export interface BaselineStability {
+  /** How the checks work, in words. */
+  how: string;
+  /** gamma L, L = lambda_max(X^T X / n) / 2 + 2 rho: a bound on the Hessian of g; under 2 every step decreases g. */
+  gammaL: number[];
+  lambdaMaxGram: number[];
+  /** Steps at which g(W_t) went up along the T steps (0: monotone). */
+  lossIncreases: number[];
+  /** Every gammaL < 2 and no step increased g. */
+  stable: boolean;
+}
+
+/** The C = 0 reference's stability over its trials, or undefined when the runs predate the check. */
+function baselineStability(refs: TaskRun[]): BaselineStability | undefined {
+  const checks = refs.map((r) => r.final!.stability);
+  if (!checks.length || checks.some((c) => !c)) return undefined;
+  const c = checks as InnerStability[];
+  return {
+    how: 'gamma L < 2 with L = lambda_max(X^T X / n) / 2 + 2 rho bounding the Hessian of g (softmax CE: at most 1/2 in the logits), so every GD step decreases g; and g(W_t) read back at every one of the T steps',
+    gammaL: c.map((x) => x.gammaL),
+    lambdaMaxGram: c.map((x) => x.lambdaMaxGram),
+    lossIncreases: c.map((x) => x.lossIncreases),
+    stable: c.every((x) => x.gammaL < 2 && x.lossIncreases === 0),
+  };
 }
 
 /** Figure 6's series of one data set (trial 0). */
@@ -111,6 +141,8 @@ export function taskInteractionResults(o: TaskInteractionOptions, state: TaskInt
         dataset: name, trials: refs.length, testAccMean: mean(acc), testAccStd: std(acc),
         valLossMean: mean(refs.map((r) => r.final!.valLoss)), hyperIters: mean(refs.map((r) => r.tau)), rhoMean: mean(refs.map((r) => r.final!.rho)),
       });
+      const stability = baselineStability(refs);
+      if (stability) baseline[baseline.length - 1]!.stability = stability;
     }
     for (const r of state.runs) {
       if (r.dataset === name && r.trial === 0 && r.K > 0) series.push({ dataset: name, K: r.K, valLoss: r.valLoss, exact: r.exact });
@@ -172,7 +204,21 @@ export function taskInteractionSummary(o: TaskInteractionOptions, r: TaskInterac
     '',
     'Avg. Acc.: mean ± standard deviation over the trials of the test accuracy of W_T at the kept λ. Avg. Iter.: hyper-iterations until the stopping rule ended the run. ' +
       'Val. loss: the validation cross-entropy there (the outer objective; the C = 0 row is the reference learned C should beat). Peak GPU MiB: the most one hypergradient allocated above what was live before it.',
+    ...r.baseline.flatMap((b) => (b.stability ? ['', stabilitySentence(NAMES[b.dataset] ?? b.dataset, o, b.stability)] : [])),
   ].join('\n');
+}
+
+/** One sentence on whether a data set's C = 0 reference was trained stably, with the numbers that decide it. */
+function stabilitySentence(name: string, o: TaskInteractionOptions, s: BaselineStability): string {
+  const range = (xs: number[]) => {
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    return lo === hi ? formatNumber(lo, 3) : `${formatNumber(lo, 3)}-${formatNumber(hi, 3)}`;
+  };
+  return `**Is the C = 0 reference (${name}) trained stably?** ${s.stable ? 'Yes' : '**No**'}: at its kept ρ, γL = ${range(s.gammaL)} ` +
+    `(${s.gammaL.every((x) => x < 2) ? 'under 2 in every trial' : 'not under 2 in every trial'}), where L = λ_max(XᵀX/n)/2 + 2ρ bounds the Hessian of g ` +
+    `(λ_max(XᵀX/n) = ${range(s.lambdaMaxGram)}; the softmax cross-entropy's Hessian in the logits is at most ½), so every step of size γ = ${o.gamma} decreases g; ` +
+    `and g(W_t), read back at each of the T = ${o.T} steps, went up at ${range(s.lossIncreases)} step(s).`;
 }
 
 /** Figure 6 (one SVG per data set: validation loss, ||d_λ f||, cosine) and the learned C. */

@@ -6,6 +6,7 @@
 import * as s from './shared/schema.js';
 import { defineState, hyperRunFields, loadState as loadSharedState, type ExperimentState, type HyperRun } from './shared/state.js';
 import type { AdamState } from '../bilevel/index.js';
+import type { InnerStability } from './task-interaction-stability.js';
 
 export { STATE_FILE } from './shared/state.js';
 
@@ -21,6 +22,8 @@ export interface TaskFinal {
   valAcc: number;
   valLoss: number;
   rho: number;
+  /** The C = 0 reference only: is its inner loop stable at the kept rho (task-interaction-stability.ts)? */
+  stability?: InnerStability;
 }
 
 /** One exact-hypergradient sample of Figure 6. */
@@ -83,6 +86,10 @@ export const taskInteractionState = defineState<TaskStateSettings, TaskRun>({
     exact: s.array(s.object({ tau: s.int({ min: 0, max: o.hyperIterations }), norm: s.number({ min: 0, nullable: true }), cosine: s.number({ min: -1.0001, max: 1.0001, nullable: true }) })),
     final: s.optional(s.object({
       testAcc: s.number({ min: 0, max: 1 }), valAcc: s.number({ min: 0, max: 1 }), valLoss: s.number({ min: 0, nullable: true }), rho: s.number({ min: 0 }),
+      stability: s.optional(s.object({
+        lambdaMaxGram: s.number({ min: 0 }), gammaL: s.number({ min: 0 }), lossIncreases: s.int({ min: 0, max: o.T }),
+        lossStart: s.number({ nullable: true }), lossEnd: s.number({ nullable: true }),
+      })),
     })),
   }),
   maxRuns: (o) => o.datasets.length * o.trials * (o.K.length + 1),

@@ -16,6 +16,7 @@ import {
   type TaskInteractionSettings,
 } from './task-interaction-problem.js';
 import { taskInteractionState, STATE_FILE, type TaskInteractionState, type TaskRun, type SavedLambda, type TaskStateSettings } from './task-interaction-state.js';
+import { innerStability } from './task-interaction-stability.js';
 import { taskInteractionResults, taskInteractionSummary, taskInteractionFigures, type TaskInteractionResults } from './task-interaction-report.js';
 import { toDevice, disposeExamples, type DeviceExamples } from './shared/examples.js';
 import { hyperIterate, recordPeaks } from './shared/loop.js';
@@ -286,6 +287,8 @@ async function optimize(
     run.final = {
       testAcc: await accuracy(W, trial.test), valAcc: await accuracy(W, trial.val), valLoss: await meanLoss(W, trial.val), rho: Math.exp(run.best.logRho),
     };
+    // The reference is only a reference if its classifier is trained stably: check its inner loop.
+    if (run.K === 0) run.final.stability = await innerStability(trial.train, trial.data.train, run.final.rho, trial.settings);
     dispose([W, C, rhoT]);
     disposeLambda(best);
     save();

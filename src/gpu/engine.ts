@@ -70,7 +70,7 @@ export interface Kernel {
 }
 
 /** The ops whose kernels check indices, in the order of the op code (1, 2, ...) they record in the index-error block. */
-export const INDEX_ERROR_OPS = ['gather', 'oneHot'] as const;
+export const INDEX_ERROR_OPS = ['gather', 'oneHot', 'scatterAdd'] as const;
 
 /**
  * The device layer every op runs on: one GPUDevice, a buffer pool, a pipeline cache, one open
@@ -94,7 +94,7 @@ export class Engine {
   /** Bind group layouts by number of storage buffers: the uniform block, then the buffers. */
   private layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   /**
-   * Kernels that read indices (gather, one-hot) record the first out-of-range one here:
+   * Kernels that read indices (gather, one-hot, scatter-add) record the first out-of-range one here:
    * [found (0/1), index (i32 bits), bound, op (1 + index in INDEX_ERROR_OPS)]. It is read with the
    * next readback or sync, which then throws. Made on first use.
    */
@@ -320,7 +320,7 @@ export class Engine {
     const index = block[1]! | 0;
     const bound = block[2]!;
     const op = INDEX_ERROR_OPS[block[3]! - 1] ?? 'an index op';
-    const what = op === 'oneHot' ? `depth ${bound}` : `an axis of length ${bound}`;
+    const what = op === 'oneHot' || op === 'scatterAdd' ? `depth ${bound}` : `an axis of length ${bound}`;
     throw new Error(`hypertape: ${op}: index ${index} is out of range for ${what} (valid: 0 to ${bound - 1}). ` +
       'It was found on the GPU by an op since the last readback, so values computed from it are wrong; ' +
       'check the index tensor (e.g. labels against the number of classes).');

@@ -19,7 +19,7 @@
 import { empty, sizeOf, type Tensor } from '../tensor.js';
 import { engine } from '../gpu/device.js';
 import { checkF32, record, type Primitive } from './core.js';
-import { matmulLaunch } from './launch.js';
+import { matmulLaunch } from './kernels/matmul.js';
 import { col2imLaunch, im2colLaunch, type ConvGeometry } from './kernels/conv.js';
 import { concat, permute, reshape, slice } from './shape.js';
 import { matmul } from './matmul.js';

@@ -2,7 +2,8 @@
 // autodiff (no rules needed).
 import { Storage, Tensor, checkDType, empty, type DType, type Shape } from '../tensor.js';
 import { engine } from '../gpu/device.js';
-import { elementwise, randomLaunch } from './launch.js';
+import { elementwise } from './kernels/elementwise.js';
+import { randomLaunch } from './kernels/random.js';
 
 /** A tensor filled with `value`. */
 export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor {

@@ -3,7 +3,8 @@
 // VJP sums the copies back through broadcastTo's rule).
 import { Tensor, shapeStr } from '../tensor.js';
 import { record, type Primitive } from './core.js';
-import { contiguousStrides, elementwise } from './launch.js';
+import { elementwise } from './kernels/elementwise.js';
+import { contiguousStrides } from './kernels/template.js';
 import { broadcastTo, normAxis, reshape } from './shape.js';
 import { normAxes, type Axes } from './reduce.js';
 

@@ -8,7 +8,7 @@
 // jvp directly. Binary ops broadcast like NumPy; a number operand becomes a cached constant.
 import { Tensor, type Shape } from '../tensor.js';
 import { checkF32, record, type Primitive } from './core.js';
-import { elementwise } from './launch.js';
+import { elementwise } from './kernels/elementwise.js';
 import { broadcastShapes, broadcastStrides, liftTangent, unbroadcast } from './shape.js';
 import { scalarConst } from './create.js';
 // Only used inside rules, at call time (a cycle of ES modules is safe for that).

@@ -4,7 +4,7 @@
 // from the result; the reshapes around the product carry the derivatives.
 import { Tensor, shapeStr, sizeOf } from '../tensor.js';
 import { checkF32, record, type Primitive } from './core.js';
-import { matmulLaunch } from './launch.js';
+import { matmulLaunch } from './kernels/matmul.js';
 import { broadcastShapes, broadcastTo, unbroadcast, liftTangent, reshape } from './shape.js';
 import { add } from './elementwise.js';
 

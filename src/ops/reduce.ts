@@ -3,7 +3,9 @@
 // contiguous block are first moved to the end by a strided copy.
 import { Tensor, sizeOf, type Shape } from '../tensor.js';
 import { checkF32, record, type Primitive } from './core.js';
-import { contiguousStrides, elementwise, reduceARB, type ReduceKind } from './launch.js';
+import { elementwise } from './kernels/elementwise.js';
+import { reduceARB, type ReduceKind } from './kernels/reduce.js';
+import { contiguousStrides } from './kernels/template.js';
 import { broadcastTo, normAxis, reshape } from './shape.js';
 import { div, equal, exp, log, mul, sub, add, where, sqrt, square } from './elementwise.js';
 

@@ -1,11 +1,9 @@
 // Cumulative sums along an axis. The kernel (shaders/scan.wgsl) walks each line of the [A, R, B]
 // view in order; the op is linear, so its VJP is the cumulative sum in the other direction and
 // its JVP the same cumulative sum of the tangent.
-import scanSrc from '../../shaders/scan.wgsl';
-import { engine } from '../gpu/device.js';
-import { empty, sizeOf, Tensor } from '../tensor.js';
+import { sizeOf, Tensor } from '../tensor.js';
 import { checkF32, record, type Primitive } from './core.js';
-import { cappedGrid, kernel, memoKernel, WG } from './launch.js';
+import { cumsumLaunch } from './kernels/scan.js';
 import { normAxis } from './shape.js';
 
 interface CumsumParams {
@@ -32,13 +30,8 @@ export function cumsum(x: Tensor, axis = -1, opts: CumsumOptions = {}): Tensor {
   if (x.rank === 0) throw new Error(`hypertape: cumsum needs a tensor of rank >= 1, got ${x.describe()}`);
   const ax = normAxis('cumsum', axis, x.rank);
   const reverse = !!opts.reverse;
-  const out = empty(x.shape);
   const A = sizeOf(x.shape.slice(0, ax));
-  const R = x.shape[ax]!;
   const B = sizeOf(x.shape.slice(ax + 1));
-  if (out.size > 0) {
-    const k = memoKernel('cumsum', () => kernel(scanSrc, { WG }));
-    engine().dispatch(k, [out.buffer, x.buffer], new Uint32Array([A, R, B, reverse ? 1 : 0]).buffer, cappedGrid(A * B));
-  }
+  const out = cumsumLaunch(x, A, x.shape[ax]!, B, reverse);
   return record(cumsumP, [x], out, { axis: ax, reverse });
 }

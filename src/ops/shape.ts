@@ -3,9 +3,12 @@
 // with its VJP (the adjoint copy) and JVP (the same op on the tangent, axes shifted by nb).
 import { Tensor, shapeStr, sizeOf, type Shape } from '../tensor.js';
 import { record, type Primitive } from './core.js';
-import { contiguousStrides, elementwise, gatherLaunch, oneHotLaunch } from './launch.js';
+import { elementwise } from './kernels/elementwise.js';
+import { gatherLaunch } from './kernels/gather.js';
+import { oneHotLaunch } from './kernels/one-hot.js';
+import { scatterAddLaunch } from './kernels/scatter.js';
+import { contiguousStrides } from './kernels/template.js';
 import { sum } from './reduce.js';
-import { matmul } from './matmul.js';
 import { zeros } from './create.js';
 
 export function normAxis(op: string, axis: number, rank: number): number {
@@ -280,18 +283,43 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   return record(gatherP, [x, indices], out, { axis: ax });
 }
 
-/** The adjoint of gather: adds g's slices into a zero tensor of length `depth` along `axis`. */
+interface ScatterAddParams {
+  axis: number;
+  depth: number;
+}
+
+// scatterAdd is linear in g and its adjoint is gather: VJP gather(cotangent), JVP scatterAdd(tangent).
+const scatterAddP: Primitive<ScatterAddParams> = {
+  name: 'scatterAdd',
+  saves: { inputs: [1], output: false },
+  vjp: (g, { inputs, params }) => [gather(g, inputs[1]!, params.axis), null],
+  jvp: ([dg], { inputs, params, nb }) => (dg ? scatterAdd(dg, inputs[1]!, params.axis + nb, params.depth) : null),
+};
+
+/**
+ * The adjoint of gather: a zero tensor of length `depth` along `axis`, with each slice i of g
+ * (along `axis`) added at indices[i]; repeated indices add up. out.shape = g.shape with
+ * `depth` at `axis`. The sums run in increasing i, so results are the same bit for bit on
+ * every run. Indices outside [0, depth) throw (at the call when their range is known on the
+ * CPU, else at the next readback).
+ */
 export function scatterAdd(g: Tensor, indices: Tensor, axis: number, depth: number): Tensor {
-  // A one-hot matrix turns the scatter into a matmul, so it stays differentiable with no new kernel.
-  const oh = oneHot(indices, depth); // [J, depth]
-  const A = sizeOf(g.shape.slice(0, axis));
-  const J = g.shape[axis]!;
-  const B = sizeOf(g.shape.slice(axis + 1));
-  const g3 = reshape(g, [A, J, B]);
-  const out3 = matmul(oh, g3, { transA: true }); // [A, depth, B]
+  if (g.dtype !== 'f32') throw new Error(`hypertape: scatterAdd needs f32 values, got ${g.describe()}`);
+  const ax = normAxis('scatterAdd', axis, g.rank);
+  if (indices.dtype !== 'i32' || indices.rank !== 1) {
+    throw new Error(`hypertape: scatterAdd needs a 1-D i32 index tensor, got ${indices.describe()}`);
+  }
+  if (indices.size !== g.shape[ax]) {
+    throw new Error(`hypertape: scatterAdd: ${indices.describe()} has ${indices.size} indices but axis ${ax} of ${g.describe()} has length ${g.shape[ax]}; they must match`);
+  }
+  if (!Number.isInteger(depth) || depth < 0) throw new Error(`hypertape: scatterAdd depth must be a non-negative integer, got ${depth}`);
+  checkKnownIndices('scatterAdd', indices, depth, `depth ${depth}`);
+  const A = sizeOf(g.shape.slice(0, ax));
+  const B = sizeOf(g.shape.slice(ax + 1));
   const shape = [...g.shape];
-  shape[axis] = depth;
-  return reshape(out3, shape);
+  shape[ax] = depth;
+  const out = scatterAddLaunch(g, indices, A, indices.size, depth, B, shape);
+  return record(scatterAddP, [g, indices], out, { axis: ax, depth });
 }
 
 /**

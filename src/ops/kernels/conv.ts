@@ -8,13 +8,9 @@ import poolPickSrc from '../../../shaders/conv_pool_pick.wgsl';
 import poolRouteSrc from '../../../shaders/conv_pool_route.wgsl';
 import poolRouteCellsSrc from '../../../shaders/conv_pool_route_cells.wgsl';
 import { engine } from '../../gpu/device.js';
-import type { Kernel } from '../../gpu/engine.js';
 import { empty, type Shape, type Tensor } from '../../tensor.js';
-import { cappedGrid, kernel } from '../launch.js';
+import { cappedGrid, kernel, memoKernel, WG } from './template.js';
 import { paramLayout } from './params.js';
-
-/** Workgroup size of these kernels (cappedGrid's unit). */
-const WG = 64;
 
 /** Where the patches of a convolution of an [N, C, H, W] input with a [., C, kh, kw] kernel lie. */
 export interface ConvGeometry {
@@ -47,13 +43,6 @@ const COL2IM = paramLayout({
 });
 const POOL = paramLayout({ P: 'u32', Pk: 'u32', H: 'u32', W: 'u32', Ho: 'u32', Wo: 'u32', size: 'u32', stride: 'u32' });
 
-const kernels = new Map<string, Kernel>();
-function cached(name: string, make: () => Kernel): Kernel {
-  let k = kernels.get(name);
-  if (!k) kernels.set(name, (k = make()));
-  return k;
-}
-
 function geometryParams(g: ConvGeometry) {
   return { C: g.C, H: g.H, W: g.W, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, Ho: g.Ho, Wo: g.Wo };
 }
@@ -66,7 +55,7 @@ export function im2colLaunch(x: Tensor, g: ConvGeometry, n0: number, n: number):
   const CK = g.C * g.kh * g.kw;
   const out = empty([n, CK, g.Ho * g.Wo]);
   if (out.size === 0) return out;
-  const k = cached('im2col', () => kernel(im2colSrc, { PARAMS: IM2COL.wgsl, WG }));
+  const k = memoKernel('im2col', () => kernel(im2colSrc, { PARAMS: IM2COL.wgsl, WG }));
   engine().dispatch(k, [out.buffer, x.buffer], IM2COL.pack({ ...geometryParams(g), n0, rows: n * CK }), cappedGrid(n * CK * g.Ho));
   return out;
 }
@@ -75,7 +64,7 @@ export function im2colLaunch(x: Tensor, g: ConvGeometry, n0: number, n: number):
 export function col2imLaunch(cols: Tensor, g: ConvGeometry, n: number): Tensor {
   const out = empty([n, g.C, g.H, g.W]);
   if (out.size === 0) return out;
-  const k = cached('col2im', () => kernel(col2imSrc, { PARAMS: COL2IM.wgsl, WG }));
+  const k = memoKernel('col2im', () => kernel(col2imSrc, { PARAMS: COL2IM.wgsl, WG }));
   engine().dispatch(k, [out.buffer, cols.buffer], COL2IM.pack({ ...geometryParams(g), count: out.size }), cappedGrid(out.size));
   return out;
 }
@@ -103,7 +92,7 @@ function poolLaunch(which: PoolKernel, data: Tensor, key: Tensor, g: PoolGeometr
   if (out.size === 0) return out;
   const HW = g.H * g.W;
   const P = data.size / (which === 'pick' ? HW : g.Ho * g.Wo);
-  const k = cached(`pool|${which}|${g.size}`, () => kernel(POOL_SOURCES[which].replace('{{COMMON}}', poolCommonSrc), { PARAMS: POOL.wgsl, WG, SIZE: g.size }));
+  const k = memoKernel(`pool|${which}|${g.size}`, () => kernel(POOL_SOURCES[which].replace('{{COMMON}}', poolCommonSrc), { PARAMS: POOL.wgsl, WG, SIZE: g.size }));
   const params = POOL.pack({ P, Pk: key.size / HW, H: g.H, W: g.W, Ho: g.Ho, Wo: g.Wo, size: g.size, stride: g.stride });
   engine().dispatch(k, [out.buffer, data.buffer, key.buffer], params, cappedGrid(which === 'routeCells' ? P * g.Ho * g.Wo : out.size));
   return out;

@@ -1,0 +1,249 @@
+// The matmul kernels (shaders/matmul*.wgsl), the per-adapter choice among them, and their
+// launch. Nothing here knows about autodiff.
+import matmulSrc from '../../../shaders/matmul.wgsl';
+import matmulSkinnySrc from '../../../shaders/matmul_skinny.wgsl';
+import matmulRowsSrc from '../../../shaders/matmul_rows.wgsl';
+import matmulTiledSrc from '../../../shaders/matmul_tiled.wgsl';
+import matmulParamsSrc from '../../../shaders/matmul_params.wgsl';
+import { engine } from '../../gpu/device.js';
+import type { Kernel } from '../../gpu/engine.js';
+import { empty, type Shape, type Tensor } from '../../tensor.js';
+import { elementwise } from './elementwise.js';
+import { checkInputs, grid, kernel, memoKernel, WG } from './template.js';
+import { paramLayout } from './params.js';
+
+/**
+ * The parameter block every matmul kernel shares: C[batch] = op(A)[batch] op(B)[batch], each
+ * operand addressed through strides (a batch stride of 0 broadcasts; a transposed operand swaps
+ * its row and column strides); C's own strides serve the kernel that writes C transposed.
+ */
+const MATMUL_PARAMS = paramLayout({
+  M: 'u32', N: 'u32', K: 'u32', batch: 'u32',
+  aBatch: 'u32', aRow: 'u32', aCol: 'u32',
+  bBatch: 'u32', bRow: 'u32', bCol: 'u32',
+  cBatch: 'u32', cRow: 'u32', cCol: 'u32',
+});
+
+/** The parameter struct and the bindings shared by the matmul kernels, with B's element type. */
+function matmulParams(bType = 'f32'): string {
+  return matmulParamsSrc.replace('{{PARAMS}}', MATMUL_PARAMS.wgsl).replace('{{B_T}}', bType);
+}
+/** A batched matrix product C = op(A) op(B) as the kernels see it: sizes and element strides. */
+export interface MatmulLayout {
+  /** Rows of C. */
+  M: number;
+  /** Columns of C. */
+  N: number;
+  /** The inner dimension (columns of op(A), rows of op(B)). */
+  K: number;
+  /** Number of matrices in the batch (1 for a 2-D product). */
+  batch: number;
+  /** Stride of A between batch entries (0 when A is broadcast). */
+  aBatch: number;
+  /** Stride of op(A) between rows. */
+  aRow: number;
+  /** Stride of op(A) between columns. */
+  aCol: number;
+  /** Stride of B between batch entries (0 when B is broadcast). */
+  bBatch: number;
+  /** Stride of op(B) between rows. */
+  bRow: number;
+  /** Stride of op(B) between columns. */
+  bCol: number;
+}
+
+/** The matmul kernels: 'rows', 'splitk', 'blocked' and 'tiled' (see {@link matmulVariant} for which shapes get which). */
+export type MatmulVariantName = 'rows' | 'splitk' | 'blocked' | 'tiled';
+
+/**
+ * Every matmul kernel: 'rows' (CPU adapters, few columns or few rows: each invocation owns rows
+ * of C, B's values shared through subgroup shuffles), 'splitk' (GPUs, few columns: a workgroup
+ * per row of C splits K, so A is read once with coalesced loads), 'blocked' (CPU adapters: an
+ * 8x8 block of C per invocation in registers), 'tiled' (GPUs: workgroup-memory tiles).
+ */
+const MATMUL_VARIANTS: MatmulVariantName[] = ['rows', 'splitk', 'blocked', 'tiled'];
+
+/** C's columns (or rows, for 'rows') up to which the few-column kernels apply. */
+const SKINNY_MAX = 16;
+
+let matmulOverride: MatmulVariantName | null = null;
+
+/** Every matmul kernel variant, for tests and benchmarks that force each in turn. */
+export function matmulVariants(): MatmulVariantName[] {
+  return [...MATMUL_VARIANTS];
+}
+
+/**
+ * Benchmarks and tests force a variant with this (shapes a variant does not cover keep the
+ * automatic choice); null restores the automatic choice.
+ */
+export function forceMatmulVariant(v: MatmulVariantName | null): void {
+  if (v !== null && !MATMUL_VARIANTS.includes(v)) throw new Error(`hypertape: no matmul variant '${v}'; variants: ${MATMUL_VARIANTS.join(', ')}`);
+  matmulOverride = v;
+}
+
+/** The subgroup size 'rows' may assume for shuffles, or 0 when the device has no fixed one. */
+function shuffleWidth(): number {
+  const e = engine();
+  const size = e.adapter.subgroupSize;
+  return size && size <= 64 && e.device.features.has('subgroups' as GPUFeatureName) ? size : 0;
+}
+
+/**
+ * Which kernel a shape gets on this adapter (measured with `npm run bench`; docs/methods.md section 3).
+ * CPU adapters: 'rows' when C has at most 16 columns or rows and subgroups can share B's values,
+ * else 'blocked'. GPUs: 'splitk' for the memory-bound few-column shapes with rows of A contiguous,
+ * else 'tiled'.
+ */
+export function matmulVariant(l: MatmulLayout): MatmulVariantName {
+  const forced = matmulOverride;
+  const rowsFits = l.N <= SKINNY_MAX || l.M <= SKINNY_MAX;
+  if (forced === 'rows' && rowsFits) return 'rows';
+  if (forced === 'splitk' && l.N <= SKINNY_MAX) return 'splitk';
+  if (forced === 'blocked' || forced === 'tiled') return forced;
+  if (engine().adapter.software) return rowsFits && shuffleWidth() > 0 ? 'rows' : 'blocked';
+  return l.N <= SKINNY_MAX && l.K >= 64 && l.aCol === 1 ? 'splitk' : 'tiled';
+}
+
+/** The register-blocked kernel with 8x8 blocks; B as vec4 when `bVec4`. */
+function blockedKernel(bVec4: boolean): Kernel {
+  return memoKernel(`matmulBlocked|${bVec4}`, () => {
+    const RM = 8;
+    const RN = 8;
+    const setup: string[] = [];
+    const step: string[] = [];
+    const store: string[] = [];
+    for (let i = 0; i < RM; i++) setup.push(`  let ra${i} = ab + min(row0 + ${i}u, p.M - 1u) * p.aRow;`);
+    if (!bVec4) for (let j = 0; j < RN; j++) setup.push(`  let cb${j} = bb + min(col0 + ${j}u, p.N - 1u) * p.bCol;`);
+    for (let i = 0; i < RM; i++) for (let v = 0; v < RN / 4; v++) setup.push(`  var acc${i}_${v} = vec4<f32>(0.0);`);
+    for (let v = 0; v < RN / 4; v++) {
+      // vec4 path: bb, k * bRow and col0 are multiples of 4; columns past N read the next row's
+      // values, which the guarded stores drop.
+      step.push(bVec4
+        ? `    let bv${v} = b[(bb + k * p.bRow + col0) / 4u + ${v}u];`
+        : `    let bv${v} = vec4<f32>(${[0, 1, 2, 3].map((q) => `b[k * p.bRow + cb${4 * v + q}]`).join(', ')});`);
+    }
+    for (let i = 0; i < RM; i++) {
+      step.push(`    let av${i} = a[ra${i} + k * p.aCol];`);
+      for (let v = 0; v < RN / 4; v++) step.push(`    acc${i}_${v} = acc${i}_${v} + av${i} * bv${v};`);
+    }
+    for (let i = 0; i < RM; i++) {
+      store.push(`  if (row0 + ${i}u < p.M) {`);
+      for (let j = 0; j < RN; j++) store.push(`    if (col0 + ${j}u < p.N) { c[cbase + (row0 + ${i}u) * p.N + col0 + ${j}u] = acc${i}_${j >> 2}[${j & 3}]; }`);
+      store.push('  }');
+    }
+    return kernel(matmulSrc, { RM, RN, MATMUL_PARAMS: matmulParams(bVec4 ? 'vec4<f32>' : 'f32'), SETUP: setup.join('\n'), STEP: step.join('\n'), STORE: store.join('\n') });
+  });
+}
+
+/**
+ * The shape of the 'rows' kernel: R rows of C per invocation, U values of k per loop iteration.
+ * Benchmarks may change it to compare shapes side by side (kernels are cached per shape).
+ */
+export const rowsTuning = { R: 4, U: 2 };
+
+/** The 'rows' kernel for N columns; B shared through shuffles across `lanes` when lanes > 0. */
+function rowsKernel(N: number, lanes: number): Kernel {
+  const { R, U: ROWS_U } = rowsTuning;
+  return memoKernel(`matmulRows|${N}|${lanes}|${R}|${ROWS_U}`, () => {
+    const WG = lanes || 8;
+    const setup: string[] = [];
+    for (let i = 0; i < R; i++) setup.push(`  let ra${i} = ab + min(base + ${i * WG}u, p.M - 1u) * p.aRow;`);
+    for (let i = 0; i < R; i++) for (let j = 0; j < N; j++) setup.push(`  var c${i}_${j} = 0.0;`);
+    // One assignment per accumulator per loop iteration: in a loop each assignment costs
+    // lavapipe a masked blend, so the U products are summed first.
+    const step = (ks: string[]): string => {
+      const out: string[] = [];
+      ks.forEach((kx, u) => {
+        if (lanes) {
+          for (let t = 0; t * lanes < N; t++) {
+            out.push(`    let bl${u}_${t} = b[bb + (${kx}) * p.bRow + min(lane + ${t * lanes}u, ${N - 1}u) * p.bCol];`);
+          }
+          for (let j = 0; j < N; j++) out.push(`    let b${u}_${j} = subgroupShuffle(bl${u}_${Math.floor(j / lanes)}, ${j % lanes}u);`);
+        } else {
+          for (let j = 0; j < N; j++) out.push(`    let b${u}_${j} = b[bb + (${kx}) * p.bRow + ${j}u * p.bCol];`);
+        }
+        for (let i = 0; i < R; i++) out.push(`    let a${u}_${i} = a[ra${i} + (${kx}) * p.aCol];`);
+      });
+      for (let i = 0; i < R; i++) {
+        for (let j = 0; j < N; j++) out.push(`    c${i}_${j} = c${i}_${j} + ${ks.map((_, u) => `a${u}_${i} * b${u}_${j}`).join(' + ')};`);
+      }
+      return out.join('\n');
+    };
+    const store: string[] = [];
+    for (let i = 0; i < R; i++) {
+      store.push(`  if (base + ${i * WG}u < p.M && batch < p.batch) {`);
+      store.push(`    let cr = batch * p.cBatch + (base + ${i * WG}u) * p.cRow;`);
+      for (let j = 0; j < N; j++) store.push(`    c[cr + ${j}u * p.cCol] = c${i}_${j};`);
+      store.push('  }');
+    }
+    return kernel(matmulRowsSrc, {
+      MATMUL_PARAMS: matmulParams(),
+      ENABLE: lanes ? 'enable subgroups;' : '',
+      LANE_ARG: lanes ? ', @builtin(subgroup_invocation_id) lane: u32' : '',
+      SHUFFLE: lanes ? `across ${lanes} invocations` : 'here without subgroups: each invocation reads B itself',
+      WG,
+      R,
+      U: ROWS_U,
+      SETUP: setup.join('\n'),
+      STEP: step(Array.from({ length: ROWS_U }, (_, u) => `k + ${u}u`)),
+      STEP1: step(['k']),
+      STORE: store.join('\n'),
+    });
+  });
+}
+
+function checkGrid(what: string, l: MatmulLayout, ...dims: number[]): void {
+  if (dims.some((d) => d > 65535)) {
+    throw new Error(`hypertape: matmul of ${l.batch} x [${l.M}, ${l.K}] @ [${l.K}, ${l.N}] needs a ${what} grid of [${dims.join(', ')}] workgroups, over the limit of 65,535 per dimension`);
+  }
+}
+
+export function matmulLaunch(a: Tensor, b: Tensor, l: MatmulLayout, outShape: Shape): Tensor {
+  checkInputs(a, b);
+  const out = empty(outShape);
+  try {
+    return matmulInto(out, a, b, l, outShape);
+  } catch (e) {
+    out.dispose(); // a grid over the device's limits throws before anything is encoded
+    throw e;
+  }
+}
+
+function matmulInto(out: Tensor, a: Tensor, b: Tensor, l: MatmulLayout, outShape: Shape): Tensor {
+  if (out.size === 0) return out;
+  if (l.K === 0) {
+    elementwise({ shape: outShape, expr: '0.0', inputs: [], out: { tensor: out } });
+    return out;
+  }
+  const buffers = [out.buffer, a.buffer, b.buffer];
+  // C contiguous: cBatch = M N, cRow = N, cCol = 1 (only the rows kernel writes C transposed).
+  const params = MATMUL_PARAMS.pack({ ...l, cBatch: l.M * l.N, cRow: l.N, cCol: 1 });
+  const variant = matmulVariant(l);
+  if (variant === 'rows') {
+    // Few columns: C = op(A) op(B) directly. Few rows: C^T = op(B)^T op(A)^T, written transposed.
+    const lanes = shuffleWidth();
+    const direct = l.N <= SKINNY_MAX;
+    const [M, N] = direct ? [l.M, l.N] : [l.N, l.M];
+    const p = direct
+      ? { M, N, K: l.K, batch: l.batch, aBatch: l.aBatch, aRow: l.aRow, aCol: l.aCol, bBatch: l.bBatch, bRow: l.bRow, bCol: l.bCol, cBatch: l.M * l.N, cRow: l.N, cCol: 1 }
+      : { M, N, K: l.K, batch: l.batch, aBatch: l.bBatch, aRow: l.bCol, aCol: l.bRow, bBatch: l.aBatch, bRow: l.aCol, bCol: l.aRow, cBatch: l.M * l.N, cRow: 1, cCol: l.N };
+    const rows = (lanes || 8) * rowsTuning.R;
+    checkGrid('rows', l, Math.ceil(M / rows), l.batch);
+    engine().dispatch(rowsKernel(N, lanes), direct ? buffers : [out.buffer, b.buffer, a.buffer],
+      MATMUL_PARAMS.pack(p), [Math.ceil(M / rows), l.batch]);
+  } else if (variant === 'splitk') {
+    const NN = l.N <= 4 ? 4 : l.N <= 8 ? 8 : 16;
+    engine().dispatch(memoKernel(`matmulSplitk|${NN}`, () => kernel(matmulSkinnySrc, { NN, WG, MATMUL_PARAMS: matmulParams() })), buffers, params, grid(l.M * l.batch * WG, WG));
+  } else if (variant === 'tiled') {
+    const g = [Math.ceil(l.N / 32), Math.ceil(l.M / 32), l.batch];
+    checkGrid('tiled', l, ...g);
+    engine().dispatch(memoKernel('matmulTiled', () => kernel(matmulTiledSrc, { MATMUL_PARAMS: matmulParams() })), buffers, params, g as [number, number, number]);
+  } else {
+    const bVec4 = l.bCol === 1 && l.bRow % 4 === 0 && l.bBatch % 4 === 0;
+    const g = [Math.ceil(l.N / 64), Math.ceil(l.M / 64), l.batch];
+    checkGrid('blocked', l, ...g);
+    engine().dispatch(blockedKernel(bVec4), buffers, params, g as [number, number, number]);
+  }
+  return out;
+}

@@ -1,0 +1,104 @@
+// The reduction kernels (shaders/reduce.wgsl, shaders/reduce_rows.wgsl) and their launch.
+// Nothing here knows about autodiff.
+import reduceSrc from '../../../shaders/reduce.wgsl';
+import reduceRowsSrc from '../../../shaders/reduce_rows.wgsl';
+import { engine } from '../../gpu/device.js';
+import type { Kernel } from '../../gpu/engine.js';
+import { empty, type Tensor } from '../../tensor.js';
+import { paramLayout } from './params.js';
+import { cappedGrid, checkInputs, grid, kernel, memoKernel, WG } from './template.js';
+
+/** shaders/reduce.wgsl: x is [A, R, B] with B counted in units (outputs, or vec4s of outputs). */
+const REDUCE_PARAMS = paramLayout({ A: 'u32', R: 'u32', B: 'u32' });
+/** shaders/reduce_rows.wgsl: rows [A, R] in C chunks of `chunk` values each. */
+const ROWS_PARAMS = paramLayout({ A: 'u32', R: 'u32', C: 'u32', chunk: 'u32' });
+
+/**
+ * The reductions. 'maxShift' is max with an infinite result replaced by 0: the shift of
+ * logsumexp and logSoftmax, where -inf - (-inf) would otherwise give NaN (one kernel, no extra pass).
+ */
+export type ReduceKind = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin' | 'maxShift';
+
+/** WGSL: v (of type T) with +-inf replaced by 0. */
+const finiteOrZero = (v: string, T: string): string => `select(${v}, ${T}(0.0), abs(${v}) > ${T}(3.4028234e38))`;
+
+/** WGSL: whether x (of type T, with U its unsigned twin) is NaN, by its bits. */
+const isNan = (x: string, U: string): string => `((bitcast<${U}>(${x}) & ${U}(0x7fffffffu)) > ${U}(0x7f800000u))`;
+
+/**
+ * Each reduction as WGSL for T = f32 or vec4<f32> (U = u32 or vec4<u32>): its start value and how
+ * it merges a value v into acc. max and min propagate NaN (acc + v is NaN when either is); argmax
+ * and argmin take the first NaN as the extreme, as NumPy and PyTorch do.
+ */
+const REDUCE: Record<ReduceKind, { init: string; merge: (acc: string, v: string, T: string, U: string) => string }> = {
+  sum: { init: '0.0', merge: (acc, v) => `${acc} + ${v}` },
+  prod: { init: '1.0', merge: (acc, v) => `${acc} * ${v}` },
+  max: { init: 'neg_inf()', merge: (acc, v, _T, U) => `select(max(${acc}, ${v}), ${acc} + ${v}, ${isNan(acc, U)} | ${isNan(v, U)})` },
+  maxShift: { init: 'neg_inf()', merge: (acc, v, T, U) => REDUCE.max.merge(acc, v, T, U) },
+  min: { init: 'pos_inf()', merge: (acc, v, _T, U) => `select(min(${acc}, ${v}), ${acc} + ${v}, ${isNan(acc, U)} | ${isNan(v, U)})` },
+  argmax: { init: 'neg_inf()', merge: () => '' },
+  argmin: { init: 'pos_inf()', merge: () => '' },
+};
+
+function reduceKernel(kind: ReduceKind, vec4: boolean): Kernel {
+  return memoKernel(`reduce|${kind}|${vec4}`, () => {
+    const [T, U] = vec4 ? ['vec4<f32>', 'vec4<u32>'] : ['f32', 'u32'];
+    const spec = REDUCE[kind];
+    const arg = kind === 'argmax' || kind === 'argmin';
+    const combine = arg
+      ? `let better = ((v ${kind === 'argmax' ? '>' : '<'} acc) | ${isNan('v', U)}) & !${isNan('acc', U)}; arg = select(arg, ${U}(r), better); acc = select(acc, v, better);`
+      : `acc = ${spec.merge('acc', 'v', T, U)};`;
+    const result = arg ? `${T}(arg)` : kind === 'maxShift' ? finiteOrZero('acc', T) : 'acc';
+    return kernel(reduceSrc, { PARAMS: REDUCE_PARAMS.wgsl, WG, T, U, INIT: `${T}(${spec.init})`, COMBINE: combine, RESULT: result });
+  });
+}
+
+type RowKind = 'sum' | 'prod' | 'max' | 'min' | 'maxShift';
+
+/** The row kernel; 'maxShift' applies its replacement only when it writes final results (`last`). */
+function reduceRowsKernel(kind: RowKind, vec4: boolean, last: boolean): Kernel {
+  return memoKernel(`reduceRows|${kind}|${vec4}|${last}`, () => {
+    const combine = `acc = ${REDUCE[kind].merge('acc', 'v', 'f32', 'u32')};`;
+    const loop = vec4
+      ? `    for (var q = (row + start) / 4u + lid.x; q < (row + stop) / 4u; q = q + ${WG}u) {
+      let v4 = x[q];
+      ${[0, 1, 2, 3].map((c) => `{ let v = v4[${c}]; ${combine} }`).join('\n      ')}
+    }`
+      : `    for (var r = start + lid.x; r < stop; r = r + ${WG}u) {
+      let v = x[row + r];
+      ${combine}
+    }`;
+    return kernel(reduceRowsSrc, {
+      PARAMS: ROWS_PARAMS.wgsl,
+      WG,
+      X_T: vec4 ? 'vec4<f32>' : 'f32',
+      INIT: REDUCE[kind].init,
+      LOOP: loop,
+      COMBINE2: `mine = ${REDUCE[kind].merge('mine', 'v', 'f32', 'u32')};`,
+      RESULT: kind === 'maxShift' && last ? finiteOrZero('partial[0]', 'f32') : 'partial[0]',
+    });
+  });
+}
+
+/** Reduces x, viewed as [A, R, B] (contiguous), over R into a new [A, B] tensor. */
+export function reduceARB(x: Tensor, A: number, R: number, B: number, kind: ReduceKind): Tensor {
+  checkInputs(x);
+  if (B === 1 && R >= 256 && kind !== 'argmax' && kind !== 'argmin') {
+    // Long rows: tree reduction per (row, chunk), then the partials. Chunks start on 16 bytes
+    // when rows do, so that they can be read as vec4.
+    const C = A >= 64 ? 1 : Math.min(Math.ceil(R / 1024), Math.ceil(64 / A));
+    const vec4 = R % 4 === 0;
+    const chunk = vec4 ? Math.ceil(R / C / 4) * 4 : Math.ceil(R / C);
+    const partial = empty([A, C]);
+    engine().dispatch(reduceRowsKernel(kind as RowKind, vec4, C === 1), [partial.buffer, x.buffer], ROWS_PARAMS.pack({ A, R, C, chunk }), grid(A * C * WG, WG));
+    if (C === 1) return partial;
+    const out = reduceARB(partial, A, C, 1, kind);
+    partial.dispose();
+    return out;
+  }
+  const out = empty([A, B]);
+  const vec4 = B % 4 === 0;
+  const units = (A * B) / (vec4 ? 4 : 1);
+  engine().dispatch(reduceKernel(kind, vec4), [out.buffer, x.buffer], REDUCE_PARAMS.pack({ A, R, B: vec4 ? B / 4 : B }), cappedGrid(units));
+  return out;
+}
