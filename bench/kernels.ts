@@ -35,8 +35,9 @@ function dims(c: MatmulCase): { M: number; K: number; N: number } {
 }
 
 /**
- * Median process CPU time (every thread: Dawn's, lavapipe's) of one call of `fn`, in ms; on a
- * shared machine it varies far less than the wall time, which waits for the CPU when others hold it.
+ * Median process CPU time (every thread: Dawn's, lavapipe's) of one call of `fn`, in ms: a second
+ * opinion next to the wall time on a shared machine, where the wall time also counts the waits
+ * for a CPU that other processes hold.
  */
 async function cpuMs(fn: () => Tensor, reps = 9): Promise<number> {
   const xs: number[] = [];
@@ -181,10 +182,9 @@ async function variantRows(): Promise<BenchRow[]> {
 }
 
 /**
- * What a storage load costs a CPU adapter (docs/methods.md section 3, "lavapipe's cost model"):
+ * What a load costs a CPU adapter (docs/methods.md section 3, "What a load costs on lavapipe"):
  * each probe reads the same 5000 x 788 floats once, a row per invocation, and sums them; timed
- * in alternation, as process CPU time (all threads: Dawn's, lavapipe's) as well as wall time,
- * because on a shared machine the CPU time varies far less than the wall time.
+ * in alternation, in wall time and in process CPU time (all threads: Dawn's, lavapipe's).
  */
 async function loadCostRows(): Promise<BenchRow[]> {
   const device = engine().device;
