@@ -1,8 +1,8 @@
 // The engine's kernels against the issue's targets: matmul shapes from the hypercleaning model
 // and its gradient, square matmuls, elementwise and reduction bandwidth, and the fixed cost of a
 // small dispatch, with a plain buffer copy on the same adapter as the yardstick.
-import { add, arange, exp, gather, matmul, matmulVariant, matmulVariants, forceMatmulVariant, oneHot, randomNormal, sum, tensor, sync, dispose, type Tensor } from '../src/node.js';
-import { copier, copyGBps, spread, time, type BenchRow, type BenchSection, type Timing } from './util.js';
+import { add, arange, engine, exp, gather, matmul, matmulVariant, matmulVariants, forceMatmulVariant, oneHot, randomNormal, sum, tensor, sync, dispose, type Tensor } from '../src/node.js';
+import { copier, copyGBps, median, spread, time, type BenchRow, type BenchSection, type Timing } from './util.js';
 
 interface MatmulCase {
   /** As the issue writes it: MxK x KxN. */
@@ -34,6 +34,25 @@ function dims(c: MatmulCase): { M: number; K: number; N: number } {
   return { M, K, N };
 }
 
+/**
+ * Median process CPU time (every thread: Dawn's, lavapipe's) of one call of `fn`, in ms: a second
+ * opinion next to the wall time on a shared machine, where the wall time also counts the waits
+ * for a CPU that other processes hold.
+ */
+async function cpuMs(fn: () => Tensor, reps = 9): Promise<number> {
+  const xs: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    await sync();
+    const c0 = process.cpuUsage();
+    const out = fn();
+    await sync();
+    const c = process.cpuUsage(c0);
+    out.dispose();
+    xs.push((c.user + c.system) / 1000);
+  }
+  return median(xs);
+}
+
 async function matmulRows(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const c of MATMULS) {
@@ -47,6 +66,7 @@ async function matmulRows(): Promise<BenchRow[]> {
     const copyAll = copier(bytes);
     const copyInput = copier(4 * M * K);
     const t = await time(() => matmul(a, b, { transA: c.transA, transB: c.transB }), { reps: 9, inner: M * N * K < 1e8 ? 4 : 1 });
+    const cpu = await cpuMs(() => matmul(a, b, { transA: c.transA, transB: c.transB }));
     const [copy, readInput] = [await time(copyAll.run, { reps: 9 }), await time(copyInput.run, { reps: 9 })];
     const row: BenchRow = {
       name: `matmul ${c.label}`,
@@ -54,7 +74,7 @@ async function matmulRows(): Promise<BenchRow[]> {
       rate: (2 * M * N * K) / (t.median * 1e6),
       unit: 'GFLOP/s',
       ofCopy: bytes / (t.median * 1e6) / copyGBps(bytes, copy),
-      note: `${variantOf(a, b, c)}; ${spread(t!)}`,
+      note: `${variantOf(a, b, c)}; ${spread(t!)}; ${cpu.toFixed(1)} cpu ms`,
     };
     if (c.target === 'copy5x') {
       row.target = `<= 5x copy of ${(4 * M * K / 1e6).toFixed(1)} MB (5 x ${readInput.median.toFixed(2)} ms)`;
@@ -161,9 +181,80 @@ async function variantRows(): Promise<BenchRow[]> {
   return rows;
 }
 
+/**
+ * What a load costs a CPU adapter (docs/methods.md section 3, "What a load costs on lavapipe"):
+ * each probe reads the same 5000 x 788 floats once, a row per invocation, and sums them; timed
+ * in alternation, in wall time and in process CPU time (all threads: Dawn's, lavapipe's).
+ */
+async function loadCostRows(): Promise<BenchRow[]> {
+  const device = engine().device;
+  const M = 5000;
+  const K4 = 197;
+  const K = 4 * K4;
+  const values = Float32Array.from({ length: M * K }, (_, i) => (i % 7) - 3);
+  const src = device.createBuffer({ size: values.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(src, 0, values);
+  const tex = device.createTexture({ size: [K4, M], format: 'rgba32float', usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST });
+  device.queue.writeTexture({ texture: tex }, values, { bytesPerRow: 16 * K4 }, [K4, M]);
+  const out = device.createBuffer({ size: 4 * 8 * M, usage: GPUBufferUsage.STORAGE });
+  const head = (x: string) => `@group(0) @binding(0) var<storage, read_write> o: array<f32>;\n@group(0) @binding(1) ${x};\n`;
+  const row = `let r = min(g.x, ${M - 1}u);`;
+  const probes: [string, string, number, string][] = [
+    ['f32, address per invocation', `${head('var<storage, read> x: array<f32>')}@compute @workgroup_size(8) fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  ${row} var s = 0.0; for (var k = 0u; k < ${K}u; k++) { s += x[r * ${K}u + k]; } o[g.x] = s; }`, M, 'each invocation its own row: the rows kernels\' loads of A'],
+    ['vec4<f32>, address per invocation', `${head('var<storage, read> x: array<vec4<f32>>')}@compute @workgroup_size(8) fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  ${row} var s = vec4<f32>(0.0); for (var k = 0u; k < ${K4}u; k++) { s += x[r * ${K4}u + k]; } o[g.x] = s.x + s.y + s.z + s.w; }`, M, 'rows padded to a multiple of 4'],
+    ['f32, one address per workgroup', `${head('var<storage, read> x: array<f32>')}@compute @workgroup_size(8) fn main(@builtin(workgroup_id) w: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+  var s = 0.0; for (var k = 0u; k < ${K}u; k++) { s += x[w.x * ${K}u + k]; } o[w.x * 8u + l] = s; }`, 8 * M, 'uniform address inside a loop; 8 invocations per row, so 8x the loads'],
+    ['textureLoad rgba32float', `${head('var x: texture_2d<f32>')}@compute @workgroup_size(8) fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  ${row} var s = vec4<f32>(0.0); for (var k = 0u; k < ${K4}u; k++) { s += textureLoad(x, vec2<u32>(k, r), 0); } o[g.x] = s.x + s.y + s.z + s.w; }`, M, 'the same values as a 197 x 5000 texture'],
+  ];
+  const runs = probes.map(([name, code, invocations, note]) => {
+    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
+    const bindGroup = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [{ binding: 0, resource: { buffer: out } }, { binding: 1, resource: name.startsWith('texture') ? tex.createView() : { buffer: src } }],
+    });
+    const run = async () => {
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(Math.ceil(invocations / 8));
+      pass.end();
+      device.queue.submit([enc.finish()]);
+      await sync(); // waits for the queue, this submission included, without spinning the thread
+    };
+    return { name, note, run, wall: [] as number[], cpu: [] as number[] };
+  });
+  await sync();
+  for (const r of runs) for (let i = 0; i < 2; i++) await r.run();
+  for (let rep = 0; rep < 15; rep++) {
+    for (const r of runs) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await r.run();
+      const c = process.cpuUsage(c0);
+      r.wall.push(performance.now() - t0);
+      r.cpu.push((c.user + c.system) / 1000);
+    }
+  }
+  src.destroy();
+  out.destroy();
+  tex.destroy();
+  const base = median(runs[0]!.cpu);
+  return runs.map((r) => {
+    const cpu = median(r.cpu);
+    return {
+      name: `load cost: ${r.name}`, ms: median(r.wall), rate: (cpu * 1e6) / (M * K), unit: 'cpu ns/value',
+      note: `${r.note}; ${cpu.toFixed(2)} cpu ms, x${(base / cpu).toFixed(2)} the first row's; 15 reps`,
+    };
+  });
+}
+
 export const kernels: BenchSection = {
   name: 'kernels',
   async run() {
-    return [...(await matmulRows()), ...(await bandwidthRows()), await dispatchRow(), ...(await variantRows())];
+    return [...(await matmulRows()), ...(await bandwidthRows()), await dispatchRow(), ...(await variantRows()), ...(await loadCostRows())];
   },
 };
