@@ -151,7 +151,8 @@ function rowsKernel(N: number, lanes: number): Kernel {
     for (let i = 0; i < R; i++) setup.push(`  let ra${i} = ab + min(base + ${i * WG}u, p.M - 1u) * p.aRow;`);
     for (let i = 0; i < R; i++) for (let j = 0; j < N; j++) setup.push(`  var c${i}_${j} = 0.0;`);
     // One assignment per accumulator per loop iteration: in a loop each assignment costs
-    // lavapipe a masked blend, so the U products are summed first.
+    // lavapipe a masked blend, so the U products go into one expression (c + a0 b0 + a1 b1,
+    // which WGSL evaluates left to right: each product is still added to c in turn).
     const step = (ks: string[]): string => {
       const out: string[] = [];
       ks.forEach((kx, u) => {
