@@ -47,7 +47,13 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
     for (const [k, v] of Object.entries(globals)) (globalThis as Record<string, unknown>)[k] ??= v;
     globalsInstalled = true;
   }
-  if (options.device || options.gpu) return initWith(options);
+  if (options.device || options.gpu) {
+    // A device or GPU object of the caller's: waiting for it sleeps between polls as below,
+    // instead of spinning the main thread while lavapipe's workers do the work.
+    const engine = await initWith(options);
+    engine.sleep = sleepOnThisThread;
+    return engine;
+  }
   const env = process.env.HYPERTAPE_BACKEND?.toLowerCase();
   const choice = (env || options.backend || 'auto') as string;
   if (!['auto', 'vulkan', 'opengles'].includes(choice)) {
