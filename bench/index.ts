@@ -7,5 +7,6 @@ import { autodiff } from './autodiff.js';
 import { bilevel } from './bilevel.js';
 import { data } from './data.js';
 import { omniglot } from './omniglot.js';
+import { fusion } from './fusion.js';
 
-export const sections: BenchSection[] = [kernels, conv, autodiff, bilevel, omniglot, data];
+export const sections: BenchSection[] = [kernels, fusion, conv, autodiff, bilevel, omniglot, data];

@@ -26,4 +26,22 @@ s('a value its field cannot hold, or a missing one, is refused with the field na
   assert.throws(() => P.pack({ n: 1 } as unknown as { n: number; shift: number }), /'shift' is undefined/);
 });
 
+s('array fields start on 16 bytes as vec4 arrays; at() names each value; pack pads and checks them', () => {
+  const P = paramLayout({ n: 'u32', off: { array: 'u32', length: 5 }, k: 'i32', sc: { array: 'f32', length: 2 } });
+  assert.is(P.wgsl, 'struct Params {\n  n: u32,\n  _pad0: u32,\n  _pad1: u32,\n  _pad2: u32,\n  off: array<vec4<u32>, 2>,\n  k: i32,\n' +
+    '  _pad3: u32,\n  _pad4: u32,\n  _pad5: u32,\n  sc: array<vec4<f32>, 1>,\n}');
+  assert.is(P.bytes, 80);
+  assert.is(P.at('off', 4), 'p.off[1].x');
+  assert.is(P.at('sc', 1), 'p.sc[0].y');
+  assert.is(P.at('n'), 'p.n');
+  assert.throws(() => P.at('off', 5), /'off' has 5 values, asked for 5/);
+  const buf = P.pack({ n: 3, off: [1, 2, 3, 4, 5], k: -2, sc: [0.25] });
+  assert.equal(Array.from(new Uint32Array(buf, 0, 1)), [3]);
+  assert.equal(Array.from(new Uint32Array(buf, 16, 8)), [1, 2, 3, 4, 5, 0, 0, 0]);
+  assert.equal(Array.from(new Int32Array(buf, 48, 1)), [-2]);
+  assert.equal(Array.from(new Float32Array(buf, 64, 4)), [0.25, 0, 0, 0]);
+  assert.throws(() => P.pack({ n: 3, off: [1, 2, 3, 4, 5, 6], k: 0, sc: [] }), /'off' needs up to 5 numbers, got 6/);
+  assert.throws(() => P.pack({ n: 3, off: [1, -1], k: 0, sc: [] }), /'off\[1\]' = -1 does not fit u32/);
+});
+
 s.run();

@@ -7,7 +7,7 @@
 // O(K steps). Backward itself runs through differentiable ops: under an outer tape it is
 // recorded there (gradients of gradients), under a jvp it carries tangents (forward-over-reverse).
 import type { Primitive } from '../ops/core.js';
-import { Tensor, shapeStr, tidy, type Shape } from '../tensor.js';
+import { Tensor, shapeStr, tidy, tidyPending, type Shape } from '../tensor.js';
 import { add } from '../ops/elementwise.js';
 import { ones, zeros } from '../ops/create.js';
 import { popTape, pushTape } from './trace.js';
@@ -183,13 +183,18 @@ export class Tape {
     this.producedIn.set(out.id, this.openStep);
     const saveIn = prim.saves?.inputs;
     const saveOut = prim.saves?.output ?? true;
+    // What the tape saves is computed now (realise()) rather than kept pending: a pending value
+    // holds every buffer its fused graph reads until it is computed, which for a value saved
+    // across a whole forward pass could be several times its own size. Realised, it holds exactly
+    // the bytes it held before the lazy ops layer existed, so peak memory is no worse; the
+    // unsaved values in between still fuse.
     this.segments[this.segments.length - 1]!.push({
       prim: prim as Primitive<unknown>,
       params,
-      inputs: inputs.map((t, i) => (saveIn === undefined || saveIn.includes(i) ? t.ref() : null)),
+      inputs: inputs.map((t, i) => (saveIn === undefined || saveIn.includes(i) ? t.realise().ref() : null)),
       inputIds: inputs.map((t) => t.id),
       inputShapes: inputs.map((t) => t.shape),
-      out: saveOut ? out.ref() : null,
+      out: saveOut ? out.realise().ref() : null,
       outId: out.id,
       outShape: out.shape,
     });
@@ -253,7 +258,7 @@ export class Tape {
         const g = cot.get(e.outId);
         if (!g) continue;
         if (!e.prim.vjp) throw new Error(`hypertape: op '${e.prim.name}' has no VJP rule, so reverse mode cannot pass through it`);
-        const grads = tidy(() =>
+        const grads = tidyPending(() =>
           e.prim.vjp!(g, { inputs: e.inputs, out: e.out, shapes: e.inputShapes, wants: e.inputIds.map((id) => this.tracked.has(id)), params: e.params }),
         );
         grads.forEach((gi, k) => {
