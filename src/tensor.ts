@@ -258,10 +258,7 @@ export class Tensor {
     p.release();
   }
 
-  /**
-   * @internal Computes a pending tensor now (no-op when it has storage); returns this. The tape
-   * calls it on what it saves: see the note at Tape.maybeRecord.
-   */
+  /** @internal Computes a pending tensor now (no-op when it has storage); returns this. */
   realise(): this {
     if (this._pending) void this.storage;
     return this;

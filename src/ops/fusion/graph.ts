@@ -1,7 +1,8 @@
 // The lazy ops layer: elementwise ops return pending tensors holding an expression node (the op,
 // its scalars, its inputs: other pending nodes, realised buffers read with offset and strides, or
 // numbers). A pending tensor is realised, its whole pending graph computed by one generated kernel,
-// when its storage is first needed (Tensor.storage: a non-fusible op, a readback, a tape saving it).
+// when its storage is first needed (Tensor.storage: a non-fusible op, a readback), or when tidy()
+// or keep() lets it out of a scope.
 //
 // Rules (DEVELOPERS.md, "Fusion"):
 //  - A pending input is fused only when the consumer reads it element for element (same shape);
