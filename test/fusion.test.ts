@@ -13,6 +13,9 @@ import { LazyNode, lazyElementwise, setFusion, MAX_NODES } from '../src/ops/fusi
 import { elementwise } from '../src/ops/kernels/elementwise.js';
 import { setup, randArray, assertClose, values, throwsWith } from './helpers.js';
 import { checkGrads } from './gradcheck.js';
+import { runNode } from './child.js';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const s = suite('fusion');
 s.before(setup);
@@ -304,6 +307,26 @@ s('a value is computed once: later readers and other handles reuse its storage',
   assert.is(dispatchesOf(() => z.realise()).dispatches, 1);
   assertClose(await values(z), [0.5, 1.5, 2.5, 3.5].map((v) => Math.cos(2 * v) + 1));
   dispose([x, y, alias, z]);
+});
+
+s('HYPERTAPE_PRINT_KERNELS=1 prints each new kernel on stderr with the ops it fused, once', async () => {
+  const lib = pathToFileURL(resolve('dist/node.js')).href;
+  const script = `const ht = await import(${JSON.stringify(lib)}); await ht.init();
+    const x = ht.tensor([1, 2, 3]);
+    for (let k = 0; k < 2; k++) console.log((await ht.mul(ht.sigmoid(ht.add(x, 1)), x).data()).join(','));
+    process.exit(0);`;
+  const run = (print: string | undefined) => runNode(['--input-type=module', '-e', script], { env: { ...process.env, HYPERTAPE_PRINT_KERNELS: print } });
+  const on = await run('1');
+  assert.is(on.code, 0, on.stderr);
+  const headers = on.stderr.match(/\/\/ ---- hypertape fused kernel: add -> sigmoid -> mul \(3 ops\) ----/g) ?? [];
+  assert.is(headers.length, 1, `one header for the kernel computed twice; stderr:\n${on.stderr}`);
+  assert.match(on.stderr, /fn sigmoid_\(a: f32\) -> f32 \{\n  return sigmoidf\(a\);\n\}/);
+  const want = [1, 2, 3].map((v) => Math.fround(Math.fround(1 / (1 + Math.exp(-(v + 1)))) * v));
+  assert.is(on.stdout.trim().split('\n').length, 2);
+  assertClose(on.stdout.trim().split('\n')[0]!.split(',').map(Number), want);
+  const off = await run(undefined);
+  assert.is(off.code, 0, off.stderr);
+  assert.not.match(off.stderr, /hypertape fused kernel/);
 });
 
 s.run();
