@@ -58,22 +58,34 @@ export interface KernelShape {
 /** The most merged dims an elementwise kernel handles. */
 export const MAX_RANK = 8;
 
-/** The parameter block of a kernel of this shape. */
+/** `n` values of a scalar type as a parameter field: an array of ceil(n / 4) vec4s. */
+function values(type: 'u32' | 'f32', n: number): ParamType {
+  return `array<vec4<${type}>, ${Math.max(1, Math.ceil(n / 4))}>`;
+}
+
+/** The parameter block of a kernel of this shape (arrays of vec4s, read a lane at a time by `lane`). */
 export function kernelParams(k: KernelShape): ParamLayout<Record<string, ParamType>> {
   const fields: Record<string, ParamType> = {
     n: 'u32',
     units: 'u32',
     tail: 'u32',
-    shape: { array: 'u32', length: Math.max(1, k.rank) },
-    offsets: { array: 'u32', length: k.modes.length },
+    shape: values('u32', k.rank),
+    offsets: values('u32', k.modes.length),
   };
   k.modes.forEach((m, j) => {
-    if (m === 'strided') fields[`strides${j}`] = { array: 'u32', length: k.rank };
+    if (m === 'strided') fields[`strides${j}`] = values('u32', k.rank);
   });
-  if (k.constants > 0) fields.constants = { array: 'f32', length: k.constants };
+  if (k.constants > 0) fields.constants = values('f32', k.constants);
   const slots = k.nodes.filter((n) => n.scalarSlot >= 0).length;
-  if (slots > 0) fields.scalars = { array: 'f32', length: 4 * slots };
+  if (slots > 0) fields.scalars = values('f32', 4 * slots);
   return paramLayout(fields);
+}
+
+const LANES = ['x', 'y', 'z', 'w'];
+
+/** WGSL that reads value k of the parameter array `name` (held as vec4s). */
+function lane(name: string, k: number): string {
+  return `p.${name}[${k >> 2}].${LANES[k & 3]}`;
 }
 
 /**
@@ -137,9 +149,9 @@ export function elementwiseWgsl(k: KernelShape, wg: number): { code: string; gen
   const bindings = k.dtypes.slice(1)
     .map((d, j) => `@group(0) @binding(${j + 2}) var<storage, read> in${j}: array<${type(d)}>;`)
     .join('\n');
-  const off = (j: number) => P.at('offsets', j);
+  const off = (j: number) => lane('offsets', j);
   const argText = (a: Arg, leafValue: (j: number) => string): string =>
-    'leaf' in a ? leafValue(a.leaf) : 'constant' in a ? P.at('constants', a.constant) : `n${a.node}`;
+    'leaf' in a ? leafValue(a.leaf) : 'constant' in a ? lane('constants', a.constant) : `n${a.node}`;
   const evaluate = (indent: string, leafValue: (j: number) => string): string[] =>
     k.nodes.map((n, j) => {
       const fn = fnOf[j]!;
@@ -171,10 +183,10 @@ export function elementwiseWgsl(k: KernelShape, wg: number): { code: string; gen
         if (m === 'strided') lines.push(`    var ix${j}: u32 = ${off(j)};`);
       });
       for (let d = k.rank - 1; d >= 0; d--) {
-        const dim = P.at('shape', d);
+        const dim = lane('shape', d);
         lines.push(d > 0 ? `    let c${d} = rem % ${dim};\n    rem = rem / ${dim};` : '    let c0 = rem;');
         k.modes.forEach((m, j) => {
-          if (m === 'strided') lines.push(`    ix${j} = ix${j} + c${d} * ${P.at(`strides${j}`, d)};`);
+          if (m === 'strided') lines.push(`    ix${j} = ix${j} + c${d} * ${lane(`strides${j}`, d)};`);
         });
       }
     }
