@@ -87,7 +87,7 @@ async function chainRows(): Promise<BenchRow[]> {
     const x = randomNormal([n], { seed: 3 });
     const y = randomNormal([n], { seed: 4 });
     const copy = copier(4 * n);
-    // 2 reads and 1 write when fused; 5 kernels (each reading and writing) when not.
+    // 2 reads and 1 write when fused; 6 kernels (each reading and writing) when not.
     const chain = () => mul(sigmoid(add(mul(x, y), 1)), exp(mul(x, -0.5)));
     const opts = { inner: n < 4e6 ? 8 : 1, reps: 11 };
     const [tOn, tOff, tCopy] = await timeTogether([() => withFusion(true, chain), () => withFusion(false, chain), copy.run], opts);
