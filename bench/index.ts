@@ -8,7 +8,8 @@ import { bilevel } from './bilevel.js';
 import { data } from './data.js';
 import { omniglot } from './omniglot.js';
 import { scatter } from './scatter.js';
+import { fusion } from './fusion.js';
 import { targets } from './targets.js';
 import { vsTorch } from './vs-torch.js';
 
-export const sections: BenchSection[] = [kernels, scatter, conv, autodiff, bilevel, omniglot, data, vsTorch, targets];
+export const sections: BenchSection[] = [kernels, scatter, fusion, conv, autodiff, bilevel, omniglot, data, vsTorch, targets];

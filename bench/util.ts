@@ -3,7 +3,7 @@
 // bench-results/bench.json. GPU work is timed wall-clock from the first enqueue to the end of
 // sync(), after warm-up (pipeline compilation, pool fill), and reported as the median of several
 // repetitions because other processes share this machine's CPUs.
-import { engine, sync, tidy, type Tensor } from '../src/node.js';
+import { dispose, engine, sync, tidy, type Tensor } from '../src/node.js';
 
 export interface BenchRow {
   /** What was measured, e.g. 'matmul 5000x785 @ 785x10'. */
@@ -46,7 +46,7 @@ export interface TimeOptions {
 }
 
 /**
- * Times `fn`, which enqueues GPU work (its returned tensors are disposed). Each repetition runs
+ * Times `fn`, which enqueues GPU work (its returned tensors are computed if pending, then disposed). Each repetition runs
  * `inner` calls and then waits for the GPU with sync(); the per-call median is reported.
  */
 export async function time(fn: () => Tensor | Tensor[] | void, opts: TimeOptions = {}): Promise<Timing> {
@@ -62,9 +62,9 @@ export async function timeTogether(fns: (() => Tensor | Tensor[] | void)[], opts
   const warmup = opts.warmup ?? 2;
   const reps = opts.reps ?? 7;
   const inner = opts.inner ?? 1;
-  const once = (fn: () => unknown) => tidy(() => {
-    fn();
-  });
+  // The results are returned from tidy(), which computes pending (lazy) ones before freeing them:
+  // an op's work is timed even when nothing reads its value.
+  const once = (fn: () => unknown) => dispose(tidy(() => fn()));
   for (const fn of fns) {
     for (let i = 0; i < warmup; i++) {
       for (let j = 0; j < inner; j++) once(fn);

@@ -1,24 +1,17 @@
-// Elementwise map over an iteration space of up to 8 dims. Every operand (the output and up to
-// three inputs) is addressed through an offset and per-dim strides, so one kernel serves unary,
-// binary and ternary math with NumPy broadcasting (stride 0) and every view copy: transpose,
-// slice, broadcast, the pieces of a concat. Operands that are plain contiguous arrays skip the
-// index arithmetic (the index code is generated per operand mode); when every operand is
+// Elementwise map over an iteration space of up to 8 dims, filled in by src/ops/fusion/codegen.ts.
+// Every operand (the output and any number of inputs) is addressed through an offset and per-dim
+// strides, so one kernel serves a fused chain of ops with NumPy broadcasting (stride 0) and every
+// view copy: transpose, slice, broadcast, the pieces of a concat. Each op is a function of its own
+// (after the helpers) and the unit code evaluates them node by node. Operands that are plain
+// contiguous arrays skip the index arithmetic (the index code is generated per operand mode); when every operand is
 // contiguous (or one broadcast value) and 16-byte aligned, each unit of work is a vec4.
-struct Params {
-  n: u32,       // elements
-  units: u32,   // units of work: n, or n / 4 rounded down for vec4 units
-  tail: u32,    // elements after the last whole vec4 (vec4 units only)
-  pad0: u32,
-  shape: array<vec4<u32>, 2>,
-  offsets: vec4<u32>,          // output, in0, in1, in2 (in elements, or in vec4s for vec4 units)
-  strides: array<vec4<u32>, 8>, // operand k uses strides[2k] and strides[2k + 1]
-  scalars: vec4<f32>,
-}
+{{PARAMS}}
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<{{OUT_T}}>;
 {{BINDINGS}}
 
+// <helpers>
 // NaN and infinity cannot be WGSL constants; reading the bits from a variable makes them runtime values.
 fn from_bits(bits: u32) -> f32 {
   var b = bits;
@@ -85,6 +78,9 @@ fn sigmoidf(x: f32) -> f32 {
   let e = exp(-abs(x));
   return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
 }
+
+// </helpers>
+{{FNS}}
 
 // The unit code computes unit u (one element, or one vec4 of elements 4u .. 4u + 3). A grid-stride
 // loop: on a grid with one invocation per unit it runs once; CPU adapters get a small grid, since

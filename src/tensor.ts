@@ -47,6 +47,20 @@ function staleReason(st: Storage): string | null {
   return st.owner.lostMessage ?? 'its GPU device was replaced by a later init()';
 }
 
+/**
+ * @internal A value not computed yet: the lazy ops layer (src/ops/fusion/) gives elementwise ops
+ * a pending output, computed by one fused kernel when its storage is first needed. Tensor only
+ * counts references to it and asks it for its storage; it knows nothing of kernels.
+ */
+export interface PendingValue {
+  /** Computes the value once (later calls return the same storage; the pending value keeps one reference to it). */
+  realise(): Storage;
+  /** Another reference (a handle made by `ref()`). */
+  retain(): void;
+  /** Drops a reference; the last one frees what the value holds (its inputs or its storage). */
+  release(): void;
+}
+
 /** State shared by every handle of one tensor value (see `Tensor.ref`). */
 interface Shared {
   handles: number;
@@ -80,9 +94,22 @@ export function tensorsIn(value: unknown, out: Tensor[] = []): Tensor[] {
 /**
  * Runs `fn` and disposes every tensor created inside it except those it returns (found in
  * arrays and plain objects too) and those passed to `keep`. Scopes nest; kept tensors belong to
- * the enclosing scope. `fn` must be synchronous.
+ * the enclosing scope. `fn` must be synchronous. Pending (lazy) results are computed before the
+ * scope closes, so that nothing made inside it stays alive through them.
  */
 export function tidy<T>(fn: () => T): T {
+  return scoped(fn, true);
+}
+
+/**
+ * @internal tidy() that lets its pending results stay pending: for autodiff's rule scopes (a VJP
+ * or JVP rule), whose results are consumed at once by the next rule, so that chains of rules fuse.
+ */
+export function tidyPending<T>(fn: () => T): T {
+  return scoped(fn, false);
+}
+
+function scoped<T>(fn: () => T, realise: boolean): T {
   const scope = new Set<Tensor>();
   scopes.push(scope);
   let result: T;
@@ -91,6 +118,7 @@ export function tidy<T>(fn: () => T): T {
     if (result instanceof Promise) {
       throw new Error('hypertape: tidy() takes a synchronous function; await outside it and dispose() what you keep.');
     }
+    if (realise) for (const t of tensorsIn(result)) if (!t.disposed) t.realise();
   } catch (e) {
     scopes.pop();
     for (const t of scope) if (!t.disposed) t.dispose();
@@ -105,9 +133,15 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-/** Exempts tensors from the enclosing tidy() scopes. */
+/**
+ * Exempts tensors from the enclosing tidy() scopes. Pending (lazy) ones are computed now, so that
+ * they do not keep the scope's temporaries alive.
+ */
 export function keep<T>(value: T): T {
-  for (const t of tensorsIn(value)) for (const s of scopes) s.delete(t);
+  for (const t of tensorsIn(value)) {
+    if (!t.disposed) t.realise();
+    for (const s of scopes) s.delete(t);
+  }
   return value;
 }
 
@@ -153,14 +187,24 @@ export class Tensor {
    */
   knownRange?: readonly [number, number];
   private _storage: Storage | null;
+  /** A value not computed yet (then `_storage` is null until it is realised). */
+  private _pending: PendingValue | null = null;
   private readonly shared: Shared;
 
-  /** @internal Tensors come from {@link tensor}, {@link zeros}, ... and ops, not from this constructor. */
-  constructor(storage: Storage, shape: Shape, dtype: DType, opts: { untracked?: boolean; id?: number; shared?: Shared } = {}) {
+  /**
+   * @internal Tensors come from {@link tensor}, {@link zeros}, ... and ops, not from this
+   * constructor. A PendingValue makes a pending tensor; the constructor takes over the caller's
+   * reference to it (as it does to a Storage).
+   */
+  constructor(storage: Storage | PendingValue, shape: Shape, dtype: DType, opts: { untracked?: boolean; id?: number; shared?: Shared } = {}) {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new Error(`hypertape: invalid shape ${shapeStr(shape)}: dims must be non-negative integers`);
     }
-    this._storage = storage;
+    if (storage instanceof Storage) this._storage = storage;
+    else {
+      this._storage = null;
+      this._pending = storage;
+    }
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
     this.size = sizeOf(shape);
@@ -177,11 +221,23 @@ export class Tensor {
 
   /** True once {@link Tensor.dispose | dispose()} has run (or tidy() disposed it); a disposed tensor cannot be used. */
   get disposed(): boolean {
-    return this._storage === null;
+    return this._storage === null && this._pending === null;
   }
 
-  /** @internal The GPU storage; throws if this tensor was disposed or its device is gone. */
+  /**
+   * @internal The lazy value this tensor waits for, or null once it has storage (see
+   * src/ops/fusion/). Reading `storage` computes it.
+   */
+  get pending(): PendingValue | null {
+    return this._pending;
+  }
+
+  /**
+   * @internal The GPU storage; throws if this tensor was disposed or its device is gone. A
+   * pending tensor is computed here (its fused kernel is dispatched) the first time.
+   */
   get storage(): Storage {
+    if (this._pending) this.realisePending(this._pending);
     const st = this._storage;
     if (!st) {
       throw new Error(`hypertape: tensor ${this.describe()} was disposed and cannot be used again ` +
@@ -193,6 +249,19 @@ export class Tensor {
         'dispose() on it is harmless.');
     }
     return st;
+  }
+
+  private realisePending(p: PendingValue): void {
+    const st = p.realise(); // throws (and changes nothing) when an input is gone
+    this._storage = st.retain();
+    this._pending = null;
+    p.release();
+  }
+
+  /** @internal Computes a pending tensor now (no-op when it has storage); returns this. */
+  realise(): this {
+    if (this._pending) void this.storage;
+    return this;
   }
 
   /** The GPUBuffer holding the data (at offset 0, `size * 4` bytes); throws if disposed. */
@@ -213,9 +282,16 @@ export class Tensor {
   /**
    * Another handle on the same value (same id, same buffer), with its own dispose(); not
    * collected by tidy() unless `tracked`. Tapes use it to keep what a backward pass needs alive.
+   * A pending value stays pending: both handles share it, and whichever needs it first computes
+   * it for both.
    */
   ref(tracked = false): Tensor {
-    const handle = new Tensor(this.storage.retain(), this.shape, this.dtype, { untracked: !tracked, id: this.id, shared: this.shared });
+    const opts = { untracked: !tracked, id: this.id, shared: this.shared };
+    if (this._pending && !this._storage) {
+      this._pending.retain();
+      return new Tensor(this._pending, this.shape, this.dtype, opts);
+    }
+    const handle = new Tensor(this.storage.retain(), this.shape, this.dtype, opts);
     handle.knownRange = this.knownRange;
     return handle;
   }
@@ -232,9 +308,13 @@ export class Tensor {
 
   /** Releases this handle's GPU buffer (back to the pool when no other handle shares it). Idempotent. */
   dispose(): void {
-    if (!this._storage) return;
-    this._storage.release();
-    this._storage = null;
+    if (this._pending) {
+      this._pending.release();
+      this._pending = null;
+    } else if (this._storage) {
+      this._storage.release();
+      this._storage = null;
+    } else return;
     if (--this.shared.handles === 0 && this.shared.tangents) {
       for (const t of this.shared.tangents) t.value.dispose();
       this.shared.tangents = undefined;

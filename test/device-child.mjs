@@ -19,6 +19,7 @@ await ht.init();
 const old = ht.tensor([1, 2, 3]);
 const oldView = ht.reshape(old, [3, 1]);
 const oldGrad = ht.grad((x) => ht.sum(ht.mul(x, x)))(old);
+const oldPending = ht.exp(ht.mul(old, 2)); // a lazy value, not computed before the device goes
 if (scenario === 'lost') {
   ht.engine().device.destroy(); // what a driver reset looks like to WebGPU
   await new Promise((r) => setTimeout(r, 50));
@@ -42,7 +43,9 @@ await attempt('new op after dispose', async () => {
 });
 await attempt('use old view', () => ht.add(oldView, 1));
 await attempt('read old view', () => oldView.data());
-await attempt('dispose old view', () => (oldView.dispose(), 'ok'));
+await attempt('use old pending', () => ht.add(oldPending, 1));
+await attempt('read old pending', () => oldPending.data());
+await attempt('dispose old view', () => (oldView.dispose(), oldPending.dispose(), 'ok'));
 await attempt('old disposed after', () => old.disposed);
 // Many allocations on the new device: a buffer of the old device in its pool would show here.
 await attempt('new work', async () => {

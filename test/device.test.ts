@@ -1,5 +1,6 @@
 // A tensor of a replaced or lost device (issue 13, item 7): used, it throws an error that says
 // so; disposed, nothing happens; and init() gives a working device again in the same process.
+// The same for a pending (lazy) tensor made before the device went (issue 12).
 // Each scenario runs in its own child process (test/device-child.mjs): the defect killed Node.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -30,7 +31,7 @@ for (const scenario of ['replaced', 'lost'] as const) {
     }
     assert.ok(r['dispose old']!.ok, 'disposing a tensor of the old device is a no-op');
     assert.equal(r['new op after dispose']!.value, [2, 3]);
-    for (const use of ['use old view', 'read old view']) {
+    for (const use of ['use old view', 'read old view', 'use old pending', 'read old pending']) {
       assert.is(r[use]!.ok, false, `${use} must throw`);
       assert.match(r[use]!.message!, scenario === 'lost' ? /cannot be used: its GPU device was lost/ : /cannot be used: its GPU device was replaced by a later init\(\)/);
       assert.match(r[use]!.message!, /make it again after init\(\)/);

@@ -10,7 +10,7 @@
 // Forward-over-reverse needs nothing special: a tape's backward ops are ordinary ops, so under a
 // jvp they carry tangents.
 import { setTracer, type Primitive, type Tracer } from '../ops/core.js';
-import { Tensor, shapeStr, tidy } from '../tensor.js';
+import { Tensor, shapeStr, tidyPending } from '../tensor.js';
 import { broadcastTo } from '../ops/shape.js';
 import type { Tape } from './tape.js';
 
@@ -95,7 +95,7 @@ const tracer: Tracer = {
         if (!prim.jvp) throw new Error(`hypertape: op '${prim.name}' has no JVP rule, so forward mode cannot pass through it`);
         const expected = [...fwd.batch, ...out.shape];
         const tangent = inRuleContext(fwd, () =>
-          tidy(() => {
+          tidyPending(() => {
             const t = prim.jvp!(dots, { inputs, out, params, nb: fwd.nb });
             if (!t) return null;
             const same = t.rank === expected.length && t.shape.every((d, i) => d === expected[i]);

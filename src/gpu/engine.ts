@@ -69,6 +69,20 @@ export interface Kernel {
   writable?: number;
 }
 
+/** Called before a command writes `buffer`; returns true if it recorded commands (see setWriteHook). */
+export type WriteHook = (buffer: GPUBuffer) => boolean;
+
+let writeHook: WriteHook | null = null;
+
+/**
+ * @internal Installs the function every engine calls before a command writes a buffer (a
+ * dispatch's writable bindings, a copy's destination, an upload): the lazy ops layer computes the
+ * pending values that still read that buffer first (src/ops/fusion/graph.ts).
+ */
+export function setWriteHook(fn: WriteHook | null): void {
+  writeHook = fn;
+}
+
 /** The ops whose kernels check indices, in the order of the op code (1, 2, ...) they record in the index-error block. */
 export const INDEX_ERROR_OPS = ['gather', 'oneHot', 'scatterAdd'] as const;
 
@@ -230,6 +244,8 @@ export class Engine {
   /** Writes `data` into `buf` at `byteOffset`, ordered after the commands recorded so far. */
   upload(buf: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
     this.check();
+    // queue.writeBuffer runs before commands not yet submitted: pending reads of buf go first.
+    if (writeHook?.(buf)) this.flush();
     this.device.queue.writeBuffer(buf, byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }
 
@@ -337,6 +353,7 @@ export class Engine {
    */
   dispatch(kernel: Kernel, buffers: GPUBuffer[], params: ArrayBuffer, workgroups: [number, number?, number?]): void {
     this.check();
+    if (writeHook) for (let i = 0; i < (kernel.writable ?? 1); i++) writeHook(buffers[i]!);
     // Limits are checked before anything is encoded: a command the device rejects would make
     // the whole open command buffer invalid, and with it the next operations.
     if (params.byteLength > UNIFORM_BLOCK) throw new Error(`hypertape: kernel params of ${params.byteLength} bytes exceed ${UNIFORM_BLOCK}`);
@@ -370,6 +387,7 @@ export class Engine {
   /** Records a buffer-to-buffer copy (used by the copy benchmark and by readback). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     this.check();
+    writeHook?.(dst);
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     if (this.pass) {
       this.pass.end();

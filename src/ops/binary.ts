@@ -10,7 +10,7 @@
 import { Tensor } from '../tensor.js';
 import { checkF32, record, type Primitive } from './core.js';
 import { broadcastShapes, unbroadcast } from './shape.js';
-import { addOpt, asTensor, binary, launchBroadcast, lift2, unaryWith, type Operand } from './map.js';
+import { addOpt, asTensor, binary, lift2, mapBroadcast, unaryWith, type Operand } from './map.js';
 import { log, neg } from './math.js';
 
 export type { Operand } from './map.js';
@@ -152,10 +152,12 @@ const whereP: Primitive<null> = {
   },
 };
 
+const whereCode = { name: 'where', expr: 'select(c, b, a != 0.0)' };
+
 /** cond != 0 ? a : b, elementwise with broadcasting. cond is not differentiated. */
 export function where(cond: Operand, a: Operand, b: Operand): Tensor {
   const [tc, ta, tb] = [asTensor(cond), asTensor(a), asTensor(b)];
   checkF32('where', tc, ta, tb);
   const shape = broadcastShapes('where', tc.shape, ta.shape, tb.shape);
-  return record(whereP, [tc, ta, tb], launchBroadcast('select(c, b, a != 0.0)', [tc, ta, tb], shape), null);
+  return record(whereP, [tc, ta, tb], mapBroadcast(whereCode, [cond, a, b], shape), null);
 }

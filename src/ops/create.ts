@@ -11,7 +11,7 @@ export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor 
   if (dtype === 'i32' && !Number.isInteger(value)) throw new Error(`hypertape: full: ${value} is not an integer for an i32 tensor`);
   const out = empty(shape, dtype);
   const expr = dtype === 'f32' ? 'p.scalars.x' : 'i32(p.scalars.x)';
-  elementwise({ shape, expr, inputs: [], out: { tensor: out }, scalars: [value] });
+  elementwise({ shape, expr, inputs: [], out: { tensor: out }, scalars: [value], name: 'full' });
   if (dtype === 'i32') out.knownRange = [value, value];
   return out;
 }
@@ -33,7 +33,7 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = 'f
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const out = empty([n], dtype);
   const expr = dtype === 'f32' ? 'p.scalars.x + p.scalars.y * f32(i)' : 'i32(p.scalars.x) + i32(p.scalars.y) * i32(i)';
-  elementwise({ shape: [n], expr, inputs: [], out: { tensor: out }, scalars: [start, step] });
+  elementwise({ shape: [n], expr, inputs: [], out: { tensor: out }, scalars: [start, step], name: 'arange' });
   if (dtype === 'i32' && n > 0) {
     const last = Math.trunc(start) + Math.trunc(step) * (n - 1);
     out.knownRange = [Math.min(Math.trunc(start), last), Math.max(Math.trunc(start), last)];

@@ -10,3 +10,4 @@ export { forceMatmulVariant, matmulVariant, matmulVariants, type MatmulVariantNa
 export type { Primitive, VjpContext, JvpContext } from './core.js';
 export { conv2d, maxPool2d, batchNorm, type Conv2dOptions, type MaxPoolOptions, type BatchNormOptions } from './conv.js';
 export type { UnaryFn, BinaryFn, Scalars } from './map.js';
+export { setKernelLog, formatKernel, type KernelLog, type KernelLogEntry } from './fusion/log.js';

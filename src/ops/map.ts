@@ -5,11 +5,15 @@
 //   JVP  dx -> dx * d(x)                        (binary: da * dot_a + db * dot_b)
 // so that VJP and JVP cannot drift apart, and since d is made of differentiable ops, every order
 // of derivative follows. Ops whose rule is not of that form (neg, add, sub, mul, div) pass vjp and
-// jvp directly. Binary ops broadcast like NumPy; a number operand becomes a cached constant.
+// jvp directly. Binary ops broadcast like NumPy; a number operand is read from the kernel's
+// parameters (and recorded for autodiff as a cached constant tensor).
+// Every op here is lazy: it returns a pending tensor that the fusion layer (src/ops/fusion/graph.ts)
+// computes, together with the pending ops it reads, in one kernel when the value is needed.
 import { Tensor, type Shape } from '../tensor.js';
 import { checkF32, record, type Primitive } from './core.js';
-import { elementwise } from './kernels/elementwise.js';
-import { broadcastShapes, broadcastStrides, liftTangent, unbroadcast } from './shape.js';
+import { lazyElementwise } from './fusion/graph.js';
+import type { OpCode } from './fusion/codegen.js';
+import { broadcastShapes, liftTangent, unbroadcast } from './shape.js';
 import { scalarConst } from './create.js';
 // Only used inside rules, at call time (a cycle of ES modules is safe for that).
 import { add, mul } from './binary.js';
@@ -73,10 +77,10 @@ export function unaryWith<S extends number[]>(name: string, expr: string, spec: 
     jvp: spec.jvp ?? (d && (([dx], { inputs: [x], out, params }) => mul(dx!, d(x!, out, params)))),
   };
   if (spec.vjp && spec.saves) prim.saves = spec.saves;
+  const code: OpCode = { name, expr };
   const fn = (x: Tensor, ...s: S): Tensor => {
     checkF32(name, x);
-    const out = elementwise({ shape: x.shape, expr, inputs: [{ tensor: x }], scalars: s });
-    return record(prim, [x], out, s);
+    return record(prim, [x], lazyElementwise(code, [x], x.shape, 'f32', s), s);
   };
   return Object.assign(fn, { prim });
 }
@@ -103,9 +107,9 @@ export type BinaryFn = ((a: Operand, b: Operand) => Tensor) & {
   prim: Primitive<null>;
 };
 
-/** Launches `expr` over the broadcast of `ins` to `outShape`. */
-export function launchBroadcast(expr: string, ins: Tensor[], outShape: Shape): Tensor {
-  return elementwise({ shape: outShape, expr, inputs: ins.map((t) => ({ tensor: t, strides: broadcastStrides(t.shape, outShape) })) });
+/** `code` over the broadcast of `ins` (tensors or numbers) to `outShape`, as a pending f32 tensor. */
+export function mapBroadcast(code: OpCode, ins: readonly Operand[], outShape: Shape): Tensor {
+  return lazyElementwise(code, ins, outShape, 'f32');
 }
 
 /** A binary elementwise op with NumPy broadcasting: `expr` is WGSL over `a` and `b`. */
@@ -125,12 +129,13 @@ export function binary(name: string, expr: string, spec: BinarySpec): BinaryFn {
       return addOpt(ta ? mul(ta, da(a!, b!, out)) : null, tb ? mul(tb, db(a!, b!, out)) : null);
     };
   }
+  const code: OpCode = { name, expr };
   const fn = (a: Operand, b: Operand): Tensor => {
     const ta = asTensor(a);
     const tb = asTensor(b);
     checkF32(name, ta, tb);
     const shape = broadcastShapes(name, ta.shape, tb.shape);
-    return record(prim, [ta, tb], launchBroadcast(expr, [ta, tb], shape), null);
+    return record(prim, [ta, tb], mapBroadcast(code, [a, b], shape), null);
   };
   return Object.assign(fn, { prim });
 }

@@ -4,6 +4,7 @@
 import { Tensor, shapeStr, sizeOf, type Shape } from '../tensor.js';
 import { record, type Primitive } from './core.js';
 import { elementwise } from './kernels/elementwise.js';
+import { lazyElementwise } from './fusion/graph.js';
 import { gatherLaunch } from './kernels/gather.js';
 import { oneHotLaunch } from './kernels/one-hot.js';
 import { scatterAddLaunch } from './kernels/scatter.js';
@@ -140,6 +141,8 @@ const broadcastP: Primitive<{ shape: Shape }> = {
   jvp: ([dx], { params, nb }) => broadcastTo(liftTangent(dx!, nb, params.shape.length), [...batchOf(dx!, nb), ...params.shape]),
 };
 
+const broadcastCode = { name: 'broadcastTo', expr: 'a' };
+
 /** `x` repeated along new leading axes and axes of size 1 to `shape` (NumPy's broadcast_to); its VJP sums back. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   const target = broadcastShapes('broadcastTo', x.shape, shape);
@@ -147,8 +150,8 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
     throw new Error(`hypertape: broadcastTo: ${x.describe()} cannot be broadcast to ${shapeStr(shape)}`);
   }
   if (x.rank === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
-  const out = elementwise({ shape, expr: 'a', inputs: [{ tensor: x, strides: broadcastStrides(x.shape, shape) }], outDtype: x.dtype });
-  return record(broadcastP, [x], out, { shape: [...shape] });
+  // Lazy, like the elementwise ops: its consumer reads x through broadcast strides in the same kernel.
+  return record(broadcastP, [x], lazyElementwise(broadcastCode, [x], shape, x.dtype), { shape: [...shape] });
 }
 
 // ---- slice and pad --------------------------------------------------------------------------

@@ -1,0 +1,313 @@
+// The lazy ops layer: elementwise ops return pending tensors holding an expression node (the op,
+// its scalars, its inputs: other pending nodes, realised buffers read with offset and strides, or
+// numbers). A pending tensor is realised, its whole pending graph computed by one generated kernel,
+// when its storage is first needed (Tensor.storage: a non-fusible op, a readback), or when tidy()
+// or keep() lets it out of a scope.
+//
+// Rules (DEVELOPERS.md, "Fusion"):
+//  - A pending input is fused only when the consumer reads it element for element (same shape);
+//    otherwise it is realised first and read as a buffer (broadcast buffers keep their strides).
+//  - A node retains the storage of every buffer it reads until it is realised or dropped, so
+//    dispose() of an input, tidy() and the buffer pool can never take a buffer a pending node
+//    still needs. Writes into a buffer that pending nodes read (elementwise's `out`, uploads,
+//    copies) realise those nodes first (the engine's write hook).
+//  - A node is computed once: its storage is cached, and its consumers then read that storage.
+//  - A kernel stays within the device's storage-buffer limit, the 256-byte parameter block and
+//    MAX_NODES nodes: an op that would exceed them realises its pending inputs first.
+import { currentEngine, engine } from '../../gpu/device.js';
+import { setWriteHook, type Engine } from '../../gpu/engine.js';
+import { Storage, Tensor, shapeStr, sizeOf, type DType, type PendingValue, type Shape } from '../../tensor.js';
+import { launchElementwise, modeOf, type BufferOperand } from '../kernels/elementwise.js';
+import { contiguousStrides } from '../kernels/template.js';
+import { broadcastStrides } from '../shape.js';
+import { paramBytesBound, type Arg, type OpCode, type PlanNode } from './codegen.js';
+
+/** The most nodes one fused kernel computes (a long chain is cut into kernels of this size). */
+export const MAX_NODES = 48;
+/** The size of the parameter block every kernel binds (the engine's uniform slot). */
+const PARAM_BYTES = 256;
+
+let fusionOn = true;
+
+/**
+ * Turns fusion off (every elementwise op is computed at once, one kernel per op, as without the
+ * lazy layer) or back on. For tests and benchmarks that compare the two; returns the previous setting.
+ */
+export function setFusion(on: boolean): boolean {
+  const prev = fusionOn;
+  fusionOn = on;
+  return prev;
+}
+
+/** A buffer a node reads: a retained storage, its element type, offset and strides over the node's shape. */
+interface Leaf extends BufferOperand {
+  /** Identifies the read (storage, offset, strides), so that one kernel binds it once. */
+  key: string;
+}
+
+/** A number a node reads (from the kernel's parameters, not a buffer). */
+interface Constant {
+  value: number;
+}
+
+type Input = LazyNode | Leaf | Constant;
+
+const storageIds = new WeakMap<Storage, number>();
+let nextStorageId = 1;
+function storageId(st: Storage): number {
+  let id = storageIds.get(st);
+  if (id === undefined) storageIds.set(st, (id = nextStorageId++));
+  return id;
+}
+
+/** Pending nodes by the buffers they read: a write into one of those buffers realises them first. */
+const readers = new Map<GPUBuffer, Set<LazyNode>>();
+
+/** A read of `st` (not yet retained: a node's constructor retains what it keeps). */
+function leafOf(st: Storage, dtype: DType, offset: number, strides: readonly number[]): Leaf {
+  return { storage: st, dtype, offset, strides, key: `${storageId(st)}|${dtype}|${offset}|${strides.join(',')}` };
+}
+
+function keepLeaf(leaf: Leaf, reader: LazyNode): void {
+  leaf.storage.retain();
+  let set = readers.get(leaf.storage.buffer);
+  if (!set) readers.set(leaf.storage.buffer, (set = new Set()));
+  set.add(reader);
+}
+
+function dropLeaf(leaf: Leaf, reader: LazyNode): void {
+  const set = readers.get(leaf.storage.buffer);
+  if (set) {
+    set.delete(reader);
+    if (set.size === 0) readers.delete(leaf.storage.buffer);
+  }
+  leaf.storage.release();
+}
+
+// The engine calls this before any command writes a buffer: nodes reading it are computed first,
+// from the contents they were made from.
+setWriteHook((buf) => {
+  const set = readers.get(buf);
+  if (!set) return false;
+  for (const node of [...set]) node.realise();
+  return true;
+});
+
+/**
+ * An elementwise op not computed yet: a node of a pending graph. Tensors hold it as their
+ * PendingValue; consumers (later pending ops) hold it as an input. Reference counted: each tensor
+ * handle and each consumer's use is one reference.
+ */
+export class LazyNode implements PendingValue {
+  private refs = 1;
+  /** The computed value, once realised (this node keeps one reference to it). */
+  private result: Storage | null = null;
+  /** Inputs until realised; then empty (the node reads nothing any more). */
+  inputs: Input[];
+  /** Unrealised nodes that read this one (told when it is realised, to read its storage instead). */
+  private consumers = new Set<LazyNode>();
+  /** The engine whose buffers it reads (current when it was made). */
+  readonly owner: Engine = engine();
+
+  /** Takes over one reference to each input node; retains each leaf's storage. */
+  constructor(readonly op: OpCode, readonly scalars: readonly number[], readonly shape: Shape, readonly dtype: DType, inputs: Input[]) {
+    this.inputs = inputs;
+    for (const x of inputs) {
+      if (x instanceof LazyNode) x.consumers.add(this);
+      else if ('storage' in x) keepLeaf(x, this);
+    }
+  }
+
+  /** True once computed. */
+  get realised(): boolean {
+    return this.result !== null;
+  }
+
+  /** One more reference (a tensor handle made by ref(), or a consumer's use). */
+  retain(): void {
+    this.refs++;
+  }
+
+  /** Drops a reference; the last one frees the result, or the inputs if it was never computed. */
+  release(): void {
+    if (--this.refs > 0) return;
+    if (this.result) {
+      this.result.release();
+      this.result = null;
+    } else this.dropInputs();
+  }
+
+  private dropInputs(): void {
+    for (const x of this.inputs) {
+      if (x instanceof LazyNode) {
+        x.consumers.delete(this);
+        x.release();
+      } else if ('storage' in x) dropLeaf(x, this);
+    }
+    this.inputs = [];
+  }
+
+  /** Computes this node (and the unrealised nodes it reads) with one kernel, once. */
+  realise(): Storage {
+    if (this.result) return this.result;
+    if (this.owner !== currentEngine() || !this.owner.usable) {
+      throw new Error(`hypertape: tensor (a pending ${this.op.name}, ${this.dtype}${shapeStr(this.shape)}) cannot be used: ` +
+        `${this.owner.lostMessage ?? 'its GPU device was replaced by a later init()'}. ` +
+        'Tensors live on the device they were made on; make it again after init() (e.g. from values read with data() before). ' +
+        'dispose() on it is harmless.');
+    }
+    const plan = planOf(this);
+    const e = engine();
+    const bytes = sizeOf(this.shape) * 4;
+    const out = new Storage(e.acquireBuffer(bytes), bytes);
+    try {
+      launchElementwise({
+        shape: this.shape,
+        out: { storage: out, dtype: this.dtype, offset: 0, strides: contiguousStrides(this.shape) },
+        leaves: plan.leaves,
+        constants: plan.constants,
+        nodes: plan.nodes,
+        scalars: plan.scalars,
+      });
+    } catch (err) {
+      out.release();
+      throw err;
+    }
+    this.result = out;
+    // Consumers now read the stored value, and this node reads nothing.
+    for (const c of [...this.consumers]) c.replaceInput(this, out);
+    this.dropInputs();
+    return out;
+  }
+
+  /** Replaces every use of `node` (just realised into `st`) by a read of `st`. */
+  private replaceInput(node: LazyNode, st: Storage): void {
+    this.inputs = this.inputs.map((x) => {
+      if (x !== node) return x;
+      node.release();
+      const leaf = leafOf(st, node.dtype, 0, contiguousStrides(node.shape));
+      keepLeaf(leaf, this);
+      return leaf;
+    });
+    node.consumers.delete(this);
+  }
+}
+
+/** What one kernel computes for a root node: its unrealised nodes in order, the leaves and constants they read. */
+interface Plan {
+  nodes: PlanNode[];
+  leaves: Leaf[];
+  constants: number[];
+  scalars: (readonly number[])[];
+}
+
+function planOf(root: LazyNode): Plan {
+  const plan: Plan = { nodes: [], leaves: [], constants: [], scalars: [] };
+  const leafIndex = new Map<string, number>();
+  const constIndex = new Map<number, number>();
+  const nodeIndex = new Map<LazyNode, number>();
+  const visit = (node: LazyNode): number => {
+    const seen = nodeIndex.get(node);
+    if (seen !== undefined) return seen;
+    const args: Arg[] = node.inputs.map((x): Arg => {
+      if (x instanceof LazyNode) return { node: visit(x) };
+      if ('storage' in x) {
+        let k = leafIndex.get(x.key);
+        if (k === undefined) {
+          leafIndex.set(x.key, (k = plan.leaves.length));
+          plan.leaves.push(x);
+        }
+        return { leaf: k };
+      }
+      // Constants by value (Object.is keeps -0 and NaN apart from 0 and from each other's bits).
+      let k = constIndex.get(x.value);
+      if (k === undefined || !Object.is(plan.constants[k], x.value)) {
+        k = plan.constants.length;
+        constIndex.set(x.value, k);
+        plan.constants.push(x.value);
+      }
+      return { constant: k };
+    });
+    let scalarSlot = -1;
+    if (/\bp\.scalars\b/.test(node.op.expr)) {
+      scalarSlot = plan.scalars.length;
+      plan.scalars.push(node.scalars);
+    }
+    const k = plan.nodes.length;
+    plan.nodes.push({ op: node.op, args, dtype: node.dtype, scalarSlot });
+    nodeIndex.set(node, k);
+    return k;
+  };
+  visit(root);
+  return plan;
+}
+
+/**
+ * Whether one kernel can compute a new node of `shape` over `inputs` (with `ownScalars` 1 when the
+ * new node has scalars): nodes, bindings and parameter bytes within their limits.
+ */
+function fits(shape: Shape, inputs: Input[], ownScalars: number): boolean {
+  const nodes = new Set<LazyNode>();
+  const leaves = new Set<string>();
+  const strided = new Set<string>();
+  const constants = new Set<number>();
+  let scalarNodes = ownScalars;
+  const walk = (x: Input): void => {
+    if (x instanceof LazyNode) {
+      if (nodes.has(x)) return;
+      nodes.add(x);
+      if (/\bp\.scalars\b/.test(x.op.expr)) scalarNodes++;
+      x.inputs.forEach(walk);
+    } else if ('storage' in x) {
+      leaves.add(x.key);
+      if (modeOf(shape, x.strides) === 'strided') strided.add(x.key);
+    } else constants.add(x.value);
+  };
+  inputs.forEach(walk);
+  const maxLeaves = engine().device.limits.maxStorageBuffersPerShaderStage - 1; // one binding is the output
+  return nodes.size + 1 <= MAX_NODES && leaves.size <= maxLeaves &&
+    paramBytesBound(leaves.size + 1, strided.size, constants.size, scalarNodes) <= PARAM_BYTES;
+}
+
+/** An input of a lazy op: a tensor (pending or realised) or a number (read from the kernel's parameters). */
+export type LazyOperand = Tensor | number;
+
+/**
+ * An elementwise op, lazily: a pending tensor of `shape` and `dtype` whose value is `op` applied
+ * to `operands` (tensors broadcast to `shape`, or numbers) with `scalars` as p.scalars. The
+ * caller has checked shapes and dtypes.
+ */
+export function lazyElementwise(op: OpCode, operands: readonly LazyOperand[], shape: Shape, dtype: DType, scalars: readonly number[] = []): Tensor {
+  // Inputs are checked (disposed, another device) before anything is retained.
+  for (const x of operands) if (x instanceof Tensor && !(x.pending instanceof LazyNode && !x.pending.realised)) void x.storage;
+  const e = currentEngine();
+  const fusable = (x: LazyOperand): boolean =>
+    fusionOn && x instanceof Tensor && x.pending instanceof LazyNode && !x.pending.realised && e !== null && x.pending.owner === e && e.usable &&
+    x.rank === shape.length && x.shape.every((d, i) => d === shape[i]);
+  // Pending inputs that cannot be fused, or would make the kernel too large, are realised first.
+  const pendingInputs = operands.filter(fusable) as Tensor[];
+  const inputs = (): Input[] => operands.map((x) =>
+    typeof x === 'number' ? { value: x } : fusable(x) ? (x.pending as LazyNode) : leafOf(x.storage, x.dtype, 0, broadcastStrides(x.shape, shape)));
+  const ownScalars = /\bp\.scalars\b/.test(op.expr) ? 1 : 0;
+  while (pendingInputs.length > 0 && !fits(shape, inputs(), ownScalars)) {
+    // Realise the largest pending input (the most nodes) and try again.
+    pendingInputs.sort((a, b) => graphSize(b.pending as LazyNode) - graphSize(a.pending as LazyNode));
+    pendingInputs.shift()!.realise();
+  }
+  const ins = inputs();
+  for (const x of ins) if (x instanceof LazyNode) x.retain();
+  const out = new Tensor(new LazyNode(op, scalars, shape, dtype, ins), shape, dtype);
+  if (!fusionOn) out.realise();
+  return out;
+}
+
+function graphSize(root: LazyNode): number {
+  const seen = new Set<LazyNode>();
+  const walk = (n: LazyNode): void => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    for (const x of n.inputs) if (x instanceof LazyNode) walk(x);
+  };
+  walk(root);
+  return seen.size;
+}
