@@ -83,7 +83,12 @@ function reduceRowsKernel(kind: RowKind, vec4: boolean, last: boolean): Kernel {
 /** Reduces x, viewed as [A, R, B] (contiguous), over R into a new [A, B] tensor. */
 export function reduceARB(x: Tensor, A: number, R: number, B: number, kind: ReduceKind): Tensor {
   checkInputs(x);
-  if (B === 1 && R >= 256 && kind !== 'argmax' && kind !== 'argmin') {
+  // On CPU adapters the tree kernel pays a workgroup and its barriers per row: with 64 rows or
+  // more, one invocation per row summing in order is faster (measured on lavapipe, sum over
+  // axis 1: [65536, 256] 10x, [5000, 785] 3-4x, [1024, 1000] 3x, [4096, 4096] 1.8x, [64, 16384]
+  // even); fewer rows keep the tree kernel, whose chunks spread one row over many workgroups.
+  const tree = !engine().adapter.software || A < 64;
+  if (B === 1 && R >= 256 && kind !== 'argmax' && kind !== 'argmin' && tree) {
     // Long rows: tree reduction per (row, chunk), then the partials. Chunks start on 16 bytes
     // when rows do, so that they can be read as vec4.
     const C = A >= 64 ? 1 : Math.min(Math.ceil(R / 1024), Math.ceil(64 / A));
