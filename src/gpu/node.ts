@@ -4,6 +4,12 @@
 import { create, globals } from 'webgpu';
 import { Engine } from './engine.js';
 import { describeAdapter, install, initWith, requestDevice, NO_WEBGPU_HELP, type InitOptions } from './device.js';
+import { setKernelLog } from '../ops/fusion/log.js';
+
+// HYPERTAPE_PRINT_KERNELS=1 prints each generated elementwise kernel (with the ops it fused) on
+// stderr, once per distinct kernel, for the library and the `hypertape` command alike;
+// setKernelLog replaces or removes the printer.
+if (process.env.HYPERTAPE_PRINT_KERNELS === '1') setKernelLog((text) => process.stderr.write(text));
 
 let globalsInstalled = false;
 
