@@ -53,10 +53,14 @@ s('every number of ours in the document: re-read from its results.json, recomput
   }
 });
 
-/** Copies the committed runs to a temporary folder (results.json and the SVG files) and returns the copies' folders. */
+/**
+ * Copies committed runs to a temporary folder (results.json and the SVG files) and returns the
+ * copies' folders: the quick profiles, which are complete (every K, every figure), so that the
+ * edits below have every row to change whatever stage the committed paper-scale runs are at.
+ */
 function copyRuns(root: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const dir of defaultRunFolders()) {
+  for (const dir of defaultRunFolders().map((d) => d.replace(/-paper$/, ''))) {
     const to = join(root, 'figures', basename(dir));
     cpSync(dir, to, { recursive: true, filter: (src) => !src.endsWith('state.json') });
     const e = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).experiment as string;
