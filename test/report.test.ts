@@ -155,6 +155,17 @@ s('progress: sparse plain lines when not a terminal', () => {
   assert.not.match(out.text(), /\r|\x1b/);
 });
 
+s('progress of a resumed run: the units done before are counted from the start, and the next line comes at the next tenth', () => {
+  const out = capture(false);
+  const con = createConsole({ stream: out.stream, plainIntervalS: 0 });
+  const p = con.progress('work', 100, 45);
+  for (let i = 0; i < 5; i++) p.tick(1);
+  const lines = out.text().trim().split('\n');
+  assert.equal(lines.length, 2, lines.join(' | '));
+  assert.is(lines[0], 'work: 45/100');
+  assert.match(lines[1]!, /^work: 50\/100 .* elapsed, .* left/);
+});
+
 s('progress: a bar redrawn in place on a terminal, log lines above it', () => {
   const out = capture(true);
   const con = createConsole({ stream: out.stream });

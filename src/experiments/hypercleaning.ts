@@ -400,8 +400,7 @@ export async function runHypercleaning(o: HypercleaningOptions, ctx: RunContext,
       save();
     }
     const total = o.K.length * o.hyperIterations;
-    const progress = ctx.progress('hypercleaning', total);
-    progress.tick(state.runs.reduce((a, r) => a + r.tau, 0));
+    const progress = ctx.progress('hypercleaning', total, state.runs.reduce((a, r) => a + r.tau, 0));
     for (const K of o.K) {
       let run = state.runs.find((r) => r.K === K);
       if (!run) {

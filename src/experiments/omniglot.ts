@@ -313,8 +313,7 @@ export async function runOmniglot(o: OmniglotOptions, ctx: RunContext, hooks: Om
     }
     save();
   }
-  const progress = ctx.progress('omniglot', methods.length * o.hyperIterations);
-  progress.tick(state.runs.reduce((a, r) => a + r.tau, 0));
+  const progress = ctx.progress('omniglot', methods.length * o.hyperIterations, state.runs.reduce((a, r) => a + r.tau, 0));
   for (const m of methods) {
     let run = state.runs.find((r) => r.method === m.name);
     if (!run) {

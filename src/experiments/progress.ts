@@ -25,7 +25,8 @@ export interface ConsoleOptions {
 /** A line printer and progress displays that share one output stream. */
 export interface Console {
   log(line: string): void;
-  progress(label: string, total: number): Progress;
+  /** A progress bar over `total` units, `already` of them done before (counted, not used for the time left). */
+  progress(label: string, total: number, already?: number): Progress;
 }
 
 /** 59.6 -> "1m00s", 3725 -> "1h02m". */
@@ -54,9 +55,9 @@ export function createConsole(options: ConsoleOptions = {}): Console {
     else write(line + '\n');
   }
 
-  function progress(label: string, total: number): Progress {
+  function progress(label: string, total: number, already = 0): Progress {
     const start = Date.now();
-    let done = 0;
+    let done = already;
     let note = '';
     let lastDraw = 0;
     let lastPlainTenth = -1;
@@ -65,7 +66,8 @@ export function createConsole(options: ConsoleOptions = {}): Console {
 
     const status = () => {
       const elapsed = (Date.now() - start) / 1000;
-      const left = done > 0 && done < total ? (elapsed / done) * (total - done) : NaN;
+      // The rate counts only this session's work: units done before a resume took no time here.
+      const left = done > already && done < total ? (elapsed / (done - already)) * (total - done) : NaN;
       const time = done >= total ? `${formatSeconds(elapsed)}` : `${formatSeconds(elapsed)} elapsed, ${formatSeconds(left)} left`;
       return `${done}/${total} ${time}${note ? `  ${note}` : ''}`;
     };
@@ -101,8 +103,8 @@ export function createConsole(options: ConsoleOptions = {}): Console {
     if (tty) draw(true);
     else {
       lastPlainAt = Date.now();
-      lastPlainTenth = 0;
-      write(`${label}: 0/${total}\n`);
+      lastPlainTenth = total > 0 ? Math.floor((10 * done) / total) : 0;
+      write(`${label}: ${done}/${total}\n`);
     }
 
     return {

@@ -51,7 +51,8 @@ export interface RunContext {
   /** Prints one line (clears a progress bar first). */
   log: (line: string) => void;
   /** A progress display for `total` units of work. */
-  progress: (label: string, total: number) => Progress;
+  /** A progress bar over `total` units, `already` of them done in an earlier session (a resumed run: counted, not timed). */
+  progress: (label: string, total: number, already?: number) => Progress;
   /**
    * Writes `results.json` with what is known so far (marked incomplete), so a long run that
    * is interrupted leaves its finished parts behind.

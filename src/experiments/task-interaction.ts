@@ -317,8 +317,8 @@ export async function runTaskInteraction(o: TaskInteractionOptions, ctx: RunCont
     hooks.onSaved?.(state);
   };
   const Ks = [0, ...o.K];
-  const progress = ctx.progress('task-interaction', data.length * o.trials * Ks.length * o.hyperIterations);
-  progress.tick(state.runs.reduce((a, r) => a + (r.final ? o.hyperIterations : r.tau), 0));
+  const progress = ctx.progress('task-interaction', data.length * o.trials * Ks.length * o.hyperIterations,
+    state.runs.reduce((a, r) => a + (r.final ? o.hyperIterations : r.tau), 0));
   for (const d of data) {
     for (let t = 0; t < o.trials; t++) {
       const pending = Ks.filter((K) => !state.runs.find((r) => r.dataset === d.name && r.trial === t && r.K === K)?.final);
