@@ -136,16 +136,13 @@ function blockedKernel(bVec4: boolean): Kernel {
   });
 }
 
-/**
- * The shape of the 'rows' kernel: R rows of C per invocation, U values of k per loop iteration.
- * Benchmarks may change it to compare shapes side by side (kernels are cached per shape).
- */
-export const rowsTuning = { R: 4, U: 2 };
+const ROWS_R = 4; // rows of C per invocation (2, 4 and 8 measured: 4 is fastest on lavapipe)
+const ROWS_U = 2; // values of k per loop iteration (1, 2 and 4 measured)
 
 /** The 'rows' kernel for N columns; B shared through shuffles across `lanes` when lanes > 0. */
 function rowsKernel(N: number, lanes: number): Kernel {
-  const { R, U: ROWS_U } = rowsTuning;
-  return memoKernel(`matmulRows|${N}|${lanes}|${R}|${ROWS_U}`, () => {
+  const R = ROWS_R;
+  return memoKernel(`matmulRows|${N}|${lanes}`, () => {
     const WG = lanes || 8;
     const setup: string[] = [];
     for (let i = 0; i < R; i++) setup.push(`  let ra${i} = ab + min(base + ${i * WG}u, p.M - 1u) * p.aRow;`);
@@ -229,7 +226,7 @@ function matmulInto(out: Tensor, a: Tensor, b: Tensor, l: MatmulLayout, outShape
     const p = direct
       ? { M, N, K: l.K, batch: l.batch, aBatch: l.aBatch, aRow: l.aRow, aCol: l.aCol, bBatch: l.bBatch, bRow: l.bRow, bCol: l.bCol, cBatch: l.M * l.N, cRow: l.N, cCol: 1 }
       : { M, N, K: l.K, batch: l.batch, aBatch: l.bBatch, aRow: l.bCol, aCol: l.bRow, bBatch: l.aBatch, bRow: l.aCol, bCol: l.aRow, cBatch: l.M * l.N, cRow: 1, cCol: l.N };
-    const rows = (lanes || 8) * rowsTuning.R;
+    const rows = (lanes || 8) * ROWS_R;
     checkGrid('rows', l, Math.ceil(M / rows), l.batch);
     engine().dispatch(rowsKernel(N, lanes), direct ? buffers : [out.buffer, b.buffer, a.buffer],
       MATMUL_PARAMS.pack(p), [Math.ceil(M / rows), l.batch]);
