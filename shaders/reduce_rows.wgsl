@@ -2,7 +2,8 @@
 // chunk r in [c * chunk, (c + 1) * chunk) with a tree in workgroup memory. Long rows are split
 // into chunks so that a single huge reduction still spreads over many workgroups; the op layer
 // calls this again on the partials until one value per row is left. When rows and chunks start on
-// 16 bytes, x is read as vec4 ({{X_T}}): CPU adapters pay per load, whatever its width.
+// 16 bytes, x is read as vec4: CPU adapters pay per load, whatever its width. A fused prologue
+// (an elementwise graph computed as it is read, src/ops/fusion/codegen.ts) is read through load(i).
 {{PARAMS}}
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -18,7 +19,7 @@ fn pos_inf() -> f32 {
   return bitcast<f32>(b);
 }
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<{{X_T}}>;
+{{INPUT}}
 
 var<workgroup> partial: array<f32, {{WG}}>;
 

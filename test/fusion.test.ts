@@ -94,6 +94,115 @@ s('fused and unfused results agree across unary, binary (broadcast, numbers), wh
   dispose([x, r, q, fused.value, unfused.value]);
 });
 
+s('a reduction computes its pending input as it reads it: one dispatch per pass, nothing written out, equal to unfused and float64', async () => {
+  // Each kernel path of the reductions: one invocation per output (rows >= 64 on CPU adapters, and
+  // over a middle axis), the tree over long rows split into chunks (then a second pass over the
+  // partials), argmax, and max with a NaN in the input.
+  const cases: { shape: number[]; axis: number; kind: 'sum' | 'max' | 'argmax'; passes: number }[] = [
+    { shape: [70, 300], axis: 1, kind: 'sum', passes: 1 },
+    { shape: [3, 5000], axis: 1, kind: 'sum', passes: 2 },
+    { shape: [10, 37], axis: 0, kind: 'sum', passes: 1 },
+    { shape: [4, 9, 5], axis: 1, kind: 'max', passes: 1 },
+    { shape: [6, 11], axis: 1, kind: 'argmax', passes: 1 },
+  ];
+  for (const [k, c] of cases.entries()) {
+    const n = c.shape.reduce((a, b) => a * b, 1);
+    const X = f32(randArray(n, 40 + k, -2, 2));
+    if (c.kind === 'max') X[17] = NaN;
+    const bShape = c.shape.map((d, i) => (i === c.axis ? 1 : d));
+    const B = f32(randArray(bShape.reduce((a, b) => a * b, 1), 50 + k));
+    const x = tensor(X, c.shape);
+    const b = tensor(B, bShape);
+    const op = c.kind === 'sum' ? ht.sum : c.kind === 'max' ? ht.max : ht.argmax;
+    const graph = () => op(ht.exp(ht.mul(ht.sub(x, b), 0.5)), c.axis);
+    const fused = dispatchesOf(graph);
+    assert.is(fused.dispatches, c.passes, `${c.kind} over axis ${c.axis} of [${c.shape}]: one kernel per pass, the input not written out`);
+    setFusion(false);
+    const unfused = dispatchesOf(graph);
+    setFusion(true);
+    assert.is(unfused.dispatches, c.passes + 3, 'without fusion: sub, mul, exp, then the passes');
+    assertClose(await values(fused.value), await values(unfused.value), { rtol: 2e-6, atol: 1e-6 }, `${c.kind} [${c.shape}] fused vs unfused`);
+    // float64
+    const outer = c.shape.slice(0, c.axis).reduce((a, b) => a * b, 1);
+    const R = c.shape[c.axis]!;
+    const inner = c.shape.slice(c.axis + 1).reduce((a, b) => a * b, 1);
+    const want: number[] = [];
+    for (let a = 0; a < outer; a++) {
+      for (let j = 0; j < inner; j++) {
+        let acc = c.kind === 'sum' ? 0 : -Infinity;
+        let arg = 0;
+        for (let r = 0; r < R; r++) {
+          const v = Math.exp(0.5 * (X[(a * R + r) * inner + j]! - B[a * inner + j]!));
+          if (c.kind === 'sum') acc += v;
+          else if (!Number.isNaN(acc) && (Number.isNaN(v) || v > acc)) {
+            acc = v;
+            arg = r;
+          }
+        }
+        want.push(c.kind === 'argmax' ? arg : acc);
+      }
+    }
+    const got = await values(fused.value);
+    if (c.kind === 'max') assert.ok(want.some(Number.isNaN) && got.every((v, q) => Number.isNaN(v) === Number.isNaN(want[q]!)), 'max propagates the NaN of its slice');
+    assertClose(got.map((v) => (Number.isNaN(v) ? 0 : v)), want.map((v) => (Number.isNaN(v) ? 0 : v)), { rtol: 1e-5, atol: 1e-5 }, `${c.kind} [${c.shape}] vs float64`);
+    dispose([x, b, fused.value, unfused.value]);
+  }
+});
+
+s('a fused reduction leaves its input pending for its other readers, and the log shows the prologue it generated', async () => {
+  const x = tensor(f32(randArray(40, 60)), [4, 10]);
+  const shifted = ht.sub(x, 1);
+  const kernels = await kernelsOf(async () => {
+    const s1 = ht.sum(ht.exp(shifted), 1, true);
+    assert.ok(shifted.pending !== null && !(shifted.pending as LazyNode).realised, 'the reduction did not realise its input');
+    const y = ht.div(ht.exp(shifted), s1); // softmax by hand: reads shifted again, fused
+    const X = await values(x);
+    const want = X.map((v, k) => {
+      const row = X.slice(Math.floor(k / 10) * 10, Math.floor(k / 10) * 10 + 10);
+      return Math.exp(v - 1) / row.reduce((a, u) => a + Math.exp(u - 1), 0);
+    });
+    assertClose(await values(y), want, { rtol: 1e-5, atol: 1e-7 });
+    dispose([s1, y]);
+  });
+  const prologue = kernels.find((k) => k.ops.at(-1)!.startsWith('reduce'));
+  assert.ok(prologue, `no prologue in the log: ${kernels.map((k) => k.ops.join(' -> ')).join('; ')}`);
+  assert.equal(prologue.ops.slice(0, -1), ['sub', 'exp']);
+  assert.match(prologue.wgsl, /fn load\(i: u32\) -> f32/);
+  dispose([x, shifted]);
+});
+
+s('a prologue whose parameters would pass the 256-byte block is computed first, then reduced', async () => {
+  // Rank 5 after merging (a broadcast that alternates) and 38 distinct constants: the elementwise
+  // kernel fits its block; with the reduction's own fields it would not.
+  const x = tensor(f32(randArray(72, 70)), [2, 3, 2, 3, 2]);
+  const b = tensor(f32(randArray(8, 71)), [2, 1, 2, 1, 2]);
+  const X = await values(x);
+  const Bv = await values(b);
+  let acc = ht.mul(x, b);
+  let c = 0;
+  for (let k = 0; k < 38; k++) {
+    const next = ht.add(acc, 0.001 * (k + 1));
+    acc.dispose();
+    acc = next;
+    c += 0.001 * (k + 1);
+  }
+  assert.ok(acc.pending !== null, 'the chain is one pending kernel');
+  const { value, dispatches } = dispatchesOf(() => ht.sum(acc, 4));
+  assert.is(dispatches, 2, 'the chain written out, then reduced');
+  const want: number[] = [];
+  for (let q = 0; q < 36; q++) {
+    let sum = 0;
+    for (let r = 0; r < 2; r++) {
+      const flat = q * 2 + r;
+      const [i0, , i2] = [Math.floor(flat / 36), Math.floor(flat / 12) % 3, Math.floor(flat / 6) % 2];
+      sum += X[flat]! * Bv[i0 * 4 + i2 * 2 + r]! + c;
+    }
+    want.push(sum);
+  }
+  assertClose(await values(value), want, { rtol: 1e-5, atol: 1e-5 });
+  dispose([x, b, acc, value]);
+});
+
 s('a node read twice (expm1(x) squared) is computed once per element; the log names each op once', async () => {
   const X = [1, 2, 3, -4, 5, 0.5];
   const x = tensor(X);

@@ -5,6 +5,7 @@ import { Tensor, sizeOf, type Shape } from '../tensor.js';
 import { checkF32, record, type Primitive } from './core.js';
 import { elementwise } from './kernels/elementwise.js';
 import { reduceARB, type ReduceKind } from './kernels/reduce.js';
+import { pendingPlan } from './fusion/graph.js';
 import { contiguousStrides } from './kernels/template.js';
 import { broadcastTo, normAxis, reshape } from './shape.js';
 import { div, equal, exp, log, mul, sub, add, where, sqrt, square } from './elementwise.js';
@@ -41,7 +42,8 @@ function reduceLaunch(x: Tensor, axes: number[], keepdims: boolean, kind: Reduce
     const A = sizeOf(x.shape.slice(0, axes[0]));
     const R = sizeOf(axes.map((a) => x.shape[a]!));
     const B = sizeOf(x.shape.slice(axes[axes.length - 1]! + 1));
-    flat = reduceARB(x, A, R, B, kind);
+    // A pending x is computed by the reduction as it reads it (one kernel, nothing written out).
+    flat = reduceARB(x, A, R, B, kind, pendingPlan(x) ?? undefined);
   } else {
     const kept = [...Array(x.rank).keys()].filter((i) => !axes.includes(i));
     const perm = [...kept, ...axes];
@@ -144,7 +146,7 @@ function argExtreme(op: 'argmax' | 'argmin', x: Tensor, axis: number): Tensor {
   const ax = normAxis(op, axis, x.rank);
   const A = sizeOf(x.shape.slice(0, ax));
   const B = sizeOf(x.shape.slice(ax + 1));
-  const flat = reduceARB(x, A, x.shape[ax]!, B, op);
+  const flat = reduceARB(x, A, x.shape[ax]!, B, op, pendingPlan(x) ?? undefined);
   const out = flat.untracedView(keptShape(x.shape, [ax], false));
   flat.dispose();
   return record(op === 'argmax' ? argmaxP : argminP, [x], out, { axis: ax });

@@ -63,8 +63,8 @@ function values(type: 'u32' | 'f32', n: number): ParamType {
   return `array<vec4<${type}>, ${Math.max(1, Math.ceil(n / 4))}>`;
 }
 
-/** The parameter block of a kernel of this shape (arrays of vec4s, read a lane at a time by `lane`). */
-export function kernelParams(k: KernelShape): ParamLayout<Record<string, ParamType>> {
+/** The parameter fields of a kernel of this shape (arrays of vec4s, read a lane at a time by `lane`). */
+export function kernelParamFields(k: KernelShape): Record<string, ParamType> {
   const fields: Record<string, ParamType> = {
     n: 'u32',
     units: 'u32',
@@ -78,7 +78,12 @@ export function kernelParams(k: KernelShape): ParamLayout<Record<string, ParamTy
   if (k.constants > 0) fields.constants = values('f32', k.constants);
   const slots = k.nodes.filter((n) => n.scalarSlot >= 0).length;
   if (slots > 0) fields.scalars = values('f32', 4 * slots);
-  return paramLayout(fields);
+  return fields;
+}
+
+/** The parameter block of a kernel of this shape. */
+export function kernelParams(k: KernelShape): ParamLayout<Record<string, ParamType>> {
+  return paramLayout(kernelParamFields(k));
 }
 
 const LANES = ['x', 'y', 'z', 'w'];
@@ -135,6 +140,84 @@ function opFunctions(nodes: PlanNode[], argTypes: (n: PlanNode) => DType[]): { f
   return { fnOf, defs: [...byKey.values()].map((f) => f.code) };
 }
 
+/** The nodes' WGSL functions (one per distinct op and argument types) and their definitions. */
+function nodeFunctions(k: KernelShape): { fnOf: OpFn[]; defs: string[] } {
+  const nodeType = (a: Arg): DType => ('leaf' in a ? k.dtypes[a.leaf + 1]! : 'constant' in a ? 'f32' : k.nodes[a.node]!.dtype);
+  return opFunctions(k.nodes, (n) => n.args.map(nodeType));
+}
+
+/** One `let n<j> = op(args)` per node, leaf k read as `leafValue(k)`; the last one is the root. */
+function evaluateNodes(k: KernelShape, fnOf: OpFn[], indent: string, leafValue: (j: number) => string): string[] {
+  const argText = (a: Arg): string => ('leaf' in a ? leafValue(a.leaf) : 'constant' in a ? lane('constants', a.constant) : `n${a.node}`);
+  return k.nodes.map((n, j) => {
+    const fn = fnOf[j]!;
+    const args = n.args.map(argText);
+    if (fn.usesIndex) args.push('i');
+    if (fn.usesScalars) args.push(`p.scalars[${n.scalarSlot}]`);
+    return `${indent}let n${j} = ${fn.name}(${args.join(', ')});`;
+  });
+}
+
+/**
+ * The WGSL that computes the root node for element i (a u32 in scope), without vec4 units: each
+ * operand's index ix<j> from its offset and strides (ix0 is the output's), each leaf's value, then
+ * the nodes; the root is `n<last>`. Shared by the elementwise kernel and a reduction's prologue.
+ */
+function scalarUnit(k: KernelShape, fnOf: OpFn[], indent: string): string[] {
+  const lines: string[] = [];
+  const off = (j: number) => lane('offsets', j);
+  if (k.modes.includes('strided')) {
+    lines.push('var rem = i;');
+    k.modes.forEach((m, j) => {
+      if (m === 'strided') lines.push(`var ix${j}: u32 = ${off(j)};`);
+    });
+    for (let d = k.rank - 1; d >= 0; d--) {
+      const dim = lane('shape', d);
+      if (d > 0) lines.push(`let c${d} = rem % ${dim};`, `rem = rem / ${dim};`);
+      else lines.push('let c0 = rem;');
+      k.modes.forEach((m, j) => {
+        if (m === 'strided') lines.push(`ix${j} = ix${j} + c${d} * ${lane(`strides${j}`, d)};`);
+      });
+    }
+  }
+  k.modes.forEach((m, j) => {
+    if (m === 'contig') lines.push(`let ix${j} = i + ${off(j)};`);
+    if (m === 'scalar') lines.push(`let ix${j} = ${off(j)};`);
+  });
+  for (let j = 0; j < k.modes.length - 1; j++) lines.push(`let l${j} = in${j}[ix${j + 1}];`);
+  return [...lines.map((l) => indent + l), ...evaluateNodes(k, fnOf, indent, (j) => `l${j}`)];
+}
+
+/** The storage bindings of the leaves: in<j> at binding j + 2 (binding 1 is the output). */
+function leafBindings(k: KernelShape): string {
+  const type = (d: DType) => (k.vec4 ? `vec4<${d}>` : d);
+  return k.dtypes.slice(1)
+    .map((d, j) => `@group(0) @binding(${j + 2}) var<storage, read> in${j}: array<${type(d)}>;`)
+    .join('\n');
+}
+
+/** The shared helper functions of shaders/elementwise.wgsl (expf, logf, sigmoidf, sinf, erff, ...). */
+function helpers(): string {
+  const m = /\/\/ <helpers>\n([\s\S]*)\/\/ <\/helpers>\n/.exec(elementwiseSrc);
+  if (!m) throw new Error('hypertape internal: shaders/elementwise.wgsl lost its <helpers> markers');
+  return m[1]!.replace('{{TRIG}}', trigSrc).replace('{{SPECIAL}}', specialSrc);
+}
+
+/**
+ * An elementwise graph as the input of another kernel (a reduction): `fn load(i: u32) -> f32`
+ * computes the graph's root at flat index i of its shape, reading the leaves bound at 2, 3, ...
+ * (`k` has no vec4 units; its output slot, operand 0, is unused). Returns the load function with
+ * the bindings and op functions it needs (`generated`, for the kernel log), the same with the
+ * shared helpers (`code`), and the parameter fields the caller adds to its own block.
+ */
+export function prologueWgsl(k: KernelShape): { code: string; generated: string; fields: Record<string, ParamType> } {
+  if (k.vec4) throw new Error('hypertape internal: a prologue is generated without vec4 units');
+  const { fnOf, defs } = nodeFunctions(k);
+  const load = ['fn load(i: u32) -> f32 {', ...scalarUnit(k, fnOf, '  '), `  return n${k.nodes.length - 1};`, '}'].join('\n');
+  const generated = [leafBindings(k), '', ...defs.flatMap((d) => [d, '']), load].join('\n');
+  return { code: `${helpers()}\n${generated}`, generated, fields: kernelParamFields(k) };
+}
+
 /**
  * The WGSL of a kernel with workgroups of `wg` invocations: `code` (complete), `generated` (the
  * same without the shared helper functions, for the kernel log) and its parameter block.
@@ -142,24 +225,10 @@ function opFunctions(nodes: PlanNode[], argTypes: (n: PlanNode) => DType[]): { f
 export function elementwiseWgsl(k: KernelShape, wg: number): { code: string; generated: string; params: ParamLayout<Record<string, ParamType>> } {
   const P = kernelParams(k);
   const leaves = k.modes.length - 1;
-  const elem = (d: DType) => d;
   const type = (d: DType) => (k.vec4 ? `vec4<${d}>` : d);
-  const nodeType = (n: PlanNode, a: Arg): DType => ('leaf' in a ? k.dtypes[a.leaf + 1]! : 'constant' in a ? 'f32' : k.nodes[a.node]!.dtype);
-  const { fnOf, defs } = opFunctions(k.nodes, (n) => n.args.map((a) => nodeType(n, a)));
-  const bindings = k.dtypes.slice(1)
-    .map((d, j) => `@group(0) @binding(${j + 2}) var<storage, read> in${j}: array<${type(d)}>;`)
-    .join('\n');
+  const { fnOf, defs } = nodeFunctions(k);
+  const bindings = leafBindings(k);
   const off = (j: number) => lane('offsets', j);
-  const argText = (a: Arg, leafValue: (j: number) => string): string =>
-    'leaf' in a ? leafValue(a.leaf) : 'constant' in a ? lane('constants', a.constant) : `n${a.node}`;
-  const evaluate = (indent: string, leafValue: (j: number) => string): string[] =>
-    k.nodes.map((n, j) => {
-      const fn = fnOf[j]!;
-      const args = n.args.map((a) => argText(a, leafValue));
-      if (fn.usesIndex) args.push('i');
-      if (fn.usesScalars) args.push(`p.scalars[${n.scalarSlot}]`);
-      return `${indent}let n${j} = ${fn.name}(${args.join(', ')});`;
-    });
   const root = `n${k.nodes.length - 1}`;
   const lines: string[] = [];
   if (k.vec4) {
@@ -168,34 +237,15 @@ export function elementwiseWgsl(k: KernelShape, wg: number): { code: string; gen
       const at = k.modes[j + 1] === 'scalar' ? `in${j}[${off(j + 1)} / 4u][${off(j + 1)} % 4u]` : `in${j}[u + ${off(j + 1)}]`;
       lines.push(`    let v${j} = ${at};`);
     }
-    lines.push(`    var r: vec4<${elem(k.dtypes[0]!)}>;`);
+    lines.push(`    var r: vec4<${k.dtypes[0]!}>;`);
     for (let c = 0; c < 4; c++) {
       lines.push('    {', `      let i = 4u * u + ${c}u;`);
-      lines.push(...evaluate('      ', (j) => (k.modes[j + 1] === 'scalar' ? `v${j}` : `v${j}[${c}]`)));
+      lines.push(...evaluateNodes(k, fnOf, '      ', (j) => (k.modes[j + 1] === 'scalar' ? `v${j}` : `v${j}[${c}]`)));
       lines.push(`      r[${c}] = ${root};`, '    }');
     }
     lines.push(`    out[u + ${off(0)}] = r;`);
   } else {
-    lines.push('    let i = u;');
-    if (k.modes.includes('strided')) {
-      lines.push('    var rem = i;');
-      k.modes.forEach((m, j) => {
-        if (m === 'strided') lines.push(`    var ix${j}: u32 = ${off(j)};`);
-      });
-      for (let d = k.rank - 1; d >= 0; d--) {
-        const dim = lane('shape', d);
-        lines.push(d > 0 ? `    let c${d} = rem % ${dim};\n    rem = rem / ${dim};` : '    let c0 = rem;');
-        k.modes.forEach((m, j) => {
-          if (m === 'strided') lines.push(`    ix${j} = ix${j} + c${d} * ${lane(`strides${j}`, d)};`);
-        });
-      }
-    }
-    k.modes.forEach((m, j) => {
-      if (m === 'contig') lines.push(`    let ix${j} = i + ${off(j)};`);
-      if (m === 'scalar') lines.push(`    let ix${j} = ${off(j)};`);
-    });
-    for (let j = 0; j < leaves; j++) lines.push(`    let l${j} = in${j}[ix${j + 1}];`);
-    lines.push(...evaluate('    ', (j) => `l${j}`));
+    lines.push('    let i = u;', ...scalarUnit(k, fnOf, '    '));
     lines.push(`    out[ix0] = ${root};`);
   }
   const unit = lines.join('\n');

@@ -194,7 +194,7 @@ export class LazyNode implements PendingValue {
 }
 
 /** What one kernel computes for a root node: its unrealised nodes in order, the leaves and constants they read. */
-interface Plan {
+export interface Plan {
   nodes: PlanNode[];
   leaves: Leaf[];
   constants: number[];
@@ -267,6 +267,19 @@ function fits(shape: Shape, inputs: Input[], ownScalars: number): boolean {
   const maxLeaves = engine().device.limits.maxStorageBuffersPerShaderStage - 1; // one binding is the output
   return nodes.size + 1 <= MAX_NODES && leaves.size <= maxLeaves &&
     paramBytesBound(leaves.size + 1, strided.size, constants.size, scalarNodes) <= PARAM_BYTES;
+}
+
+/**
+ * The elementwise graph that would compute `x`, if x is pending (and fusion is on): the nodes,
+ * leaves, constants and scalars of one kernel, for a reduction that computes x's values as it
+ * reads them instead of x being written out first. x stays pending; the plan is valid until the
+ * next op (dispatch it at once). Null when x has storage or cannot be fused here.
+ */
+export function pendingPlan(x: Tensor): Plan | null {
+  const e = currentEngine();
+  const node = x.pending;
+  if (!fusionOn || !(node instanceof LazyNode) || node.realised || e === null || node.owner !== e || !e.usable) return null;
+  return planOf(node);
 }
 
 /** An input of a lazy op: a tensor (pending or realised) or a number (read from the kernel's parameters). */

@@ -96,10 +96,21 @@ function kernelFor(k: KernelShape): Built {
   return b;
 }
 
-/** Dispatches one elementwise kernel (nothing for an empty shape). The caller checked the operands. */
-export function launchElementwise(l: ElementwiseLaunch): void {
+/** A launch laid out: the kernel's structure, its parameter values, the leaves' buffers and its units of work. */
+export interface LaidOut {
+  shape: KernelShape;
+  values: Record<string, number | readonly number[]>;
+  leafBuffers: GPUBuffer[];
+  units: number;
+}
+
+/**
+ * Lays out a launch (merged dims, each operand's mode, vec4 units when `vec4` allows and every
+ * operand suits them) without dispatching it: for launchElementwise and for a reduction whose
+ * input is computed by the same nodes (src/ops/kernels/reduce.ts).
+ */
+export function layOut(l: Omit<ElementwiseLaunch, 'out'> & { out: Omit<BufferOperand, 'storage'> }, vec4Allowed = true): LaidOut {
   const n = sizeOf(l.shape);
-  if (n === 0) return;
   const operands = [l.out, ...l.leaves];
   const c = collapse(l.shape, operands.map((o) => o.strides));
   if (c.shape.length > MAX_RANK) {
@@ -114,7 +125,7 @@ export function launchElementwise(l: ElementwiseLaunch): void {
   });
   const offsets = operands.map((o) => o.offset);
   // vec4 units when no operand needs index arithmetic and the contiguous ones start on 16 bytes.
-  const vec4 = n >= 4 && modes[0] === 'contig' &&
+  const vec4 = vec4Allowed && n >= 4 && modes[0] === 'contig' &&
     modes.every((m, k) => m === 'scalar' || (m === 'contig' && offsets[k]! % 4 === 0));
   const shape: KernelShape = {
     rank: c.shape.length,
@@ -124,7 +135,6 @@ export function launchElementwise(l: ElementwiseLaunch): void {
     constants: l.constants.length,
     nodes: l.nodes,
   };
-  const { kernel, params } = kernelFor(shape);
   const units = vec4 ? Math.floor(n / 4) : n;
   const values: Record<string, number | readonly number[]> = {
     n,
@@ -139,7 +149,15 @@ export function launchElementwise(l: ElementwiseLaunch): void {
   });
   if (l.constants.length > 0) values.constants = l.constants;
   if (l.scalars.length > 0) values.scalars = l.scalars.flatMap((s) => [0, 1, 2, 3].map((q) => s[q] ?? 0));
-  engine().dispatch(kernel, operands.map((o) => o.storage.buffer), params.pack(values), cappedGrid(units));
+  return { shape, values, leafBuffers: l.leaves.map((o) => o.storage.buffer), units };
+}
+
+/** Dispatches one elementwise kernel (nothing for an empty shape). The caller checked the operands. */
+export function launchElementwise(l: ElementwiseLaunch): void {
+  if (sizeOf(l.shape) === 0) return;
+  const { shape, values, leafBuffers, units } = layOut(l);
+  const { kernel, params } = kernelFor(shape);
+  engine().dispatch(kernel, [l.out.storage.buffer, ...leafBuffers], params.pack(values), cappedGrid(units));
 }
 
 /**

@@ -1,17 +1,38 @@
-// The reduction kernels (shaders/reduce.wgsl, shaders/reduce_rows.wgsl) and their launch.
+// The reduction kernels (shaders/reduce.wgsl, shaders/reduce_rows.wgsl) and their launch. The
+// input is a buffer, or a prologue: the pending elementwise graph that computes it, evaluated as
+// the reduction reads it (the lazy ops layer's fused reductions; no pass writes the input out).
 // Nothing here knows about autodiff.
 import reduceSrc from '../../../shaders/reduce.wgsl';
 import reduceRowsSrc from '../../../shaders/reduce_rows.wgsl';
 import { engine } from '../../gpu/device.js';
 import type { Kernel } from '../../gpu/engine.js';
-import { empty, type Tensor } from '../../tensor.js';
-import { paramLayout } from './params.js';
-import { cappedGrid, checkInputs, grid, kernel, memoKernel, WG } from './template.js';
+import { empty, sizeOf, type Tensor } from '../../tensor.js';
+import { prologueWgsl } from '../fusion/codegen.js';
+import { logKernel } from '../fusion/log.js';
+import { layOut, type ElementwiseLaunch } from './elementwise.js';
+import { paramLayout, type ParamLayout, type ParamType } from './params.js';
+import { cappedGrid, checkInputs, contiguousStrides, grid, kernel, memoKernel, WG } from './template.js';
 
 /** shaders/reduce.wgsl: x is [A, R, B] with B counted in units (outputs, or vec4s of outputs). */
-const REDUCE_PARAMS = paramLayout({ A: 'u32', R: 'u32', B: 'u32' });
+const REDUCE_FIELDS = { A: 'u32', R: 'u32', B: 'u32' } as const;
+const REDUCE_PARAMS = paramLayout(REDUCE_FIELDS);
 /** shaders/reduce_rows.wgsl: rows [A, R] in C chunks of `chunk` values each. */
-const ROWS_PARAMS = paramLayout({ A: 'u32', R: 'u32', C: 'u32', chunk: 'u32' });
+const ROWS_FIELDS = { A: 'u32', R: 'u32', C: 'u32', chunk: 'u32' } as const;
+const ROWS_PARAMS = paramLayout(ROWS_FIELDS);
+
+/** The input of a reduction read from the buffer at binding 2. */
+const bufferInput = (T: string): string =>
+  `@group(0) @binding(2) var<storage, read> x: array<${T}>;\n\nfn load(i: u32) -> ${T} {\n  return x[i];\n}`;
+
+/**
+ * A reduction's input computed by an elementwise graph (its nodes, leaves, constants and scalars,
+ * as the lazy ops layer plans them; `out` is not used) over the input's shape, instead of read
+ * from a buffer.
+ */
+export type Prologue = Omit<ElementwiseLaunch, 'out' | 'shape'>;
+
+/** The most parameter bytes a kernel binds (the engine's uniform slot). */
+const PARAM_BYTES = 256;
 
 /**
  * The reductions. 'maxShift' is max with an infinite result replaced by 0: the shift of
@@ -40,8 +61,8 @@ const REDUCE: Record<ReduceKind, { init: string; merge: (acc: string, v: string,
   argmin: { init: 'pos_inf()', merge: () => '' },
 };
 
-function reduceKernel(kind: ReduceKind, vec4: boolean): Kernel {
-  return memoKernel(`reduce|${kind}|${vec4}`, () => {
+function reduceKernel(kind: ReduceKind, vec4: boolean, input?: FusedInput): Kernel {
+  return memoKernel(`reduce|${kind}|${vec4}|${input?.key ?? ''}`, () => {
     const [T, U] = vec4 ? ['vec4<f32>', 'vec4<u32>'] : ['f32', 'u32'];
     const spec = REDUCE[kind];
     const arg = kind === 'argmax' || kind === 'argmin';
@@ -49,29 +70,31 @@ function reduceKernel(kind: ReduceKind, vec4: boolean): Kernel {
       ? `let better = ((v ${kind === 'argmax' ? '>' : '<'} acc) | ${isNan('v', U)}) & !${isNan('acc', U)}; arg = select(arg, ${U}(r), better); acc = select(acc, v, better);`
       : `acc = ${spec.merge('acc', 'v', T, U)};`;
     const result = arg ? `${T}(arg)` : kind === 'maxShift' ? finiteOrZero('acc', T) : 'acc';
-    return kernel(reduceSrc, { PARAMS: REDUCE_PARAMS.wgsl, WG, T, U, INIT: `${T}(${spec.init})`, COMBINE: combine, RESULT: result });
+    return kernel(reduceSrc, {
+      PARAMS: (input?.params ?? REDUCE_PARAMS).wgsl, INPUT: input?.code ?? bufferInput(T), WG, T, U, INIT: `${T}(${spec.init})`, COMBINE: combine, RESULT: result,
+    });
   });
 }
 
 type RowKind = 'sum' | 'prod' | 'max' | 'min' | 'maxShift';
 
 /** The row kernel; 'maxShift' applies its replacement only when it writes final results (`last`). */
-function reduceRowsKernel(kind: RowKind, vec4: boolean, last: boolean): Kernel {
-  return memoKernel(`reduceRows|${kind}|${vec4}|${last}`, () => {
+function reduceRowsKernel(kind: RowKind, vec4: boolean, last: boolean, input?: FusedInput): Kernel {
+  return memoKernel(`reduceRows|${kind}|${vec4}|${last}|${input?.key ?? ''}`, () => {
     const combine = `acc = ${REDUCE[kind].merge('acc', 'v', 'f32', 'u32')};`;
     const loop = vec4
       ? `    for (var q = (row + start) / 4u + lid.x; q < (row + stop) / 4u; q = q + ${WG}u) {
-      let v4 = x[q];
+      let v4 = load(q);
       ${[0, 1, 2, 3].map((c) => `{ let v = v4[${c}]; ${combine} }`).join('\n      ')}
     }`
       : `    for (var r = start + lid.x; r < stop; r = r + ${WG}u) {
-      let v = x[row + r];
+      let v = load(row + r);
       ${combine}
     }`;
     return kernel(reduceRowsSrc, {
-      PARAMS: ROWS_PARAMS.wgsl,
+      PARAMS: (input?.params ?? ROWS_PARAMS).wgsl,
       WG,
-      X_T: vec4 ? 'vec4<f32>' : 'f32',
+      INPUT: input?.code ?? bufferInput(vec4 ? 'vec4<f32>' : 'f32'),
       INIT: REDUCE[kind].init,
       LOOP: loop,
       COMBINE2: `mine = ${REDUCE[kind].merge('mine', 'v', 'f32', 'u32')};`,
@@ -80,24 +103,102 @@ function reduceRowsKernel(kind: RowKind, vec4: boolean, last: boolean): Kernel {
   });
 }
 
-/** Reduces x, viewed as [A, R, B] (contiguous), over R into a new [A, B] tensor. */
-export function reduceARB(x: Tensor, A: number, R: number, B: number, kind: ReduceKind): Tensor {
-  checkInputs(x);
+/** A prologue made into a kernel's input: its WGSL, the parameter block with it, its values and buffers. */
+interface FusedInput {
+  key: string;
+  code: string;
+  params: ParamLayout<Record<string, ParamType>>;
+  values: Record<string, number | readonly number[]>;
+  buffers: GPUBuffer[];
+}
+
+const fusedInputs = new Map<string, { code: string; params: ParamLayout<Record<string, ParamType>> }>();
+
+/**
+ * The prologue as the input of a kernel whose own parameters are `fields`, or null when the block
+ * would pass the uniform slot's 256 bytes (the caller then computes the input first).
+ */
+function fusedInput(prologue: Prologue, shape: readonly number[], fields: Record<string, ParamType>, family: string): FusedInput | null {
+  // Laid out as an elementwise launch over the input's shape whose output (operand 0, never
+  // written) is contiguous: the index i of load(i) is then the flat index into that shape.
+  const l = layOut({ ...prologue, shape, out: { dtype: 'f32', offset: 0, strides: contiguousStrides(shape) } }, false);
+  const key = `${family}|${JSON.stringify(l.shape)}`;
+  let built = fusedInputs.get(key);
+  if (!built) {
+    const p = prologueWgsl(l.shape);
+    const params = paramLayout({ ...fields, ...p.fields });
+    built = { code: p.code, params };
+    fusedInputs.set(key, built);
+    if (params.bytes <= PARAM_BYTES) {
+      logKernel({ ops: [...l.shape.nodes.map((n) => n.op.name), family], wgsl: `${params.wgsl}\n${p.generated}\n// ... then the ${family} kernel (shaders/${family === 'reduce' ? 'reduce' : 'reduce_rows'}.wgsl) reads its input with load(i)`, code: p.code });
+    }
+  }
+  if (built.params.bytes > PARAM_BYTES) return null;
+  return { key, code: built.code, params: built.params, values: l.values, buffers: l.leafBuffers };
+}
+
+/**
+ * Reduces x, viewed as [A, R, B] (contiguous), over R into a new [A, B] tensor. With a prologue, x
+ * is not read (it may be pending): its values are computed by the prologue as they are read,
+ * unless the kernel's parameters would not fit, when x is computed first.
+ */
+export function reduceARB(x: Tensor, A: number, R: number, B: number, kind: ReduceKind, prologue?: Prologue): Tensor {
+  if (prologue && sizeOf(x.shape) > 0) {
+    const fused = reduceFused(x, A, R, B, kind, prologue);
+    if (fused) return fused;
+  }
+  return reduceBuffer(x, A, R, B, kind);
+}
+
+/** Whether the tree kernel (reduce_rows.wgsl) serves this reduction. */
+function treeServes(A: number, R: number, B: number, kind: ReduceKind): boolean {
   // On CPU adapters the tree kernel pays a workgroup and its barriers per row: with 64 rows or
   // more, one invocation per row summing in order is faster (measured on lavapipe, sum over
   // axis 1: [65536, 256] 10x, [5000, 785] 3-4x, [1024, 1000] 3x, [4096, 4096] 1.8x, [64, 16384]
   // even); fewer rows keep the tree kernel, whose chunks spread one row over many workgroups.
   const tree = !engine().adapter.software || A < 64;
-  if (B === 1 && R >= 256 && kind !== 'argmax' && kind !== 'argmin' && tree) {
+  return B === 1 && R >= 256 && kind !== 'argmax' && kind !== 'argmin' && tree;
+}
+
+/** The chunks per row of the tree kernel. */
+function chunksOf(A: number, R: number): number {
+  return A >= 64 ? 1 : Math.min(Math.ceil(R / 1024), Math.ceil(64 / A));
+}
+
+function reduceFused(x: Tensor, A: number, R: number, B: number, kind: ReduceKind, prologue: Prologue): Tensor | null {
+  if (treeServes(A, R, B, kind)) {
+    const C = chunksOf(A, R);
+    const chunk = Math.ceil(R / C);
+    const input = fusedInput(prologue, x.shape, ROWS_FIELDS, 'reduceRows');
+    if (!input) return null;
+    const partial = empty([A, C]);
+    engine().dispatch(reduceRowsKernel(kind as RowKind, false, C === 1, input), [partial.buffer, ...input.buffers],
+      input.params.pack({ ...input.values, A, R, C, chunk }), grid(A * C * WG, WG));
+    if (C === 1) return partial;
+    const out = reduceBuffer(partial, A, C, 1, kind);
+    partial.dispose();
+    return out;
+  }
+  const input = fusedInput(prologue, x.shape, REDUCE_FIELDS, 'reduce');
+  if (!input) return null;
+  const out = empty([A, B]);
+  engine().dispatch(reduceKernel(kind, false, input), [out.buffer, ...input.buffers], input.params.pack({ ...input.values, A, R, B }), cappedGrid(A * B));
+  return out;
+}
+
+/** Reduces the buffer of x, viewed as [A, R, B]. */
+function reduceBuffer(x: Tensor, A: number, R: number, B: number, kind: ReduceKind): Tensor {
+  checkInputs(x);
+  if (treeServes(A, R, B, kind)) {
     // Long rows: tree reduction per (row, chunk), then the partials. Chunks start on 16 bytes
     // when rows do, so that they can be read as vec4.
-    const C = A >= 64 ? 1 : Math.min(Math.ceil(R / 1024), Math.ceil(64 / A));
+    const C = chunksOf(A, R);
     const vec4 = R % 4 === 0;
     const chunk = vec4 ? Math.ceil(R / C / 4) * 4 : Math.ceil(R / C);
     const partial = empty([A, C]);
     engine().dispatch(reduceRowsKernel(kind as RowKind, vec4, C === 1), [partial.buffer, x.buffer], ROWS_PARAMS.pack({ A, R, C, chunk }), grid(A * C * WG, WG));
     if (C === 1) return partial;
-    const out = reduceARB(partial, A, C, 1, kind);
+    const out = reduceBuffer(partial, A, C, 1, kind);
     partial.dispose();
     return out;
   }
