@@ -31,11 +31,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var base = a * p.R * p.B + b;
     var acc = {{INIT}};
     var arg = {{U}}(0u);
+{{STATE}}
     for (var r: u32 = 0u; r < p.R; r = r + 1u) {
       let v = load(base);
       {{COMBINE}}
       base = base + p.B;
     }
     out[o] = {{RESULT}};
+{{STORE2}}
   }
 }

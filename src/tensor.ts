@@ -387,6 +387,16 @@ function nest(flat: number[], shape: Shape): NestedArray {
 /** A new, uninitialised tensor (the caller fills it with a kernel). */
 export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
   checkDType('empty', dtype);
+  const bytes = checkAllocatable(shape, dtype);
+  return new Tensor(new Storage(engine().acquireBuffer(bytes), bytes), shape, dtype);
+}
+
+/**
+ * @internal Throws unless a tensor of `shape` can exist on this device (integer dims, at most the
+ * bytes one kernel can bind); returns its bytes. Pending tensors are checked when they are made,
+ * so the error points at the op that asked for too much, not at a later readback.
+ */
+export function checkAllocatable(shape: Shape, dtype: DType): number {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new Error(`hypertape: invalid shape ${shapeStr(shape)}: dims must be non-negative integers`);
   }
@@ -397,7 +407,7 @@ export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
       `for one tensor (${e.maxBindingBytes.toLocaleString('en-US')} bytes = ${(e.maxBindingBytes / 4).toLocaleString('en-US')} values, maxStorageBufferBindingSize); ` +
       'split it into smaller tensors (e.g. batches).');
   }
-  return new Tensor(new Storage(e.acquireBuffer(bytes), bytes), shape, dtype);
+  return bytes;
 }
 
 /** What {@link tensor} accepts: a number, nested arrays, or a flat array-like (with a shape). */

@@ -41,6 +41,11 @@ export interface GradCheckOptions {
   seed?: number;
   /** Names the function in failure messages. */
   name?: string;
+  /**
+   * For a scalar f that sums terms which cancel: the sum of the terms' absolute values at the
+   * point, the scale of f's rounding error (|f| underestimates it). Default: |f| itself.
+   */
+  termScale?: number;
 }
 
 export interface GradCheckReport {
@@ -156,7 +161,8 @@ export async function checkGrads(fn: Fn, args: Tensor[], opts: GradCheckOptions 
   const along = async (s: number): Promise<number> => dot(u, await evaluate(f, x.map((xi, i) => xi.map((e, j) => e + s * v[i]![j]!)), shapes));
   const D = async (s: number): Promise<number> => ((await along(s)) - (await along(-s))) / (2 * s);
   const finiteDiff = (4 * (await D(h / 2)) - (await D(h))) / 3;
-  const noise = (3 * ulps * EPS32 * absDot(u, y.map(Math.abs))) / h;
+  const outScale = opts.termScale !== undefined && y.length === 1 ? Math.max(Math.abs(u[0]!) * opts.termScale, absDot(u, y.map(Math.abs))) : absDot(u, y.map(Math.abs));
+  const noise = (3 * ulps * EPS32 * outScale) / h;
   for (const [mode, ad] of [['jvp', forward], ['vjp', reverse]] as const) {
     const tol = rtol * Math.max(Math.abs(ad), Math.abs(finiteDiff)) + noise;
     if (!(Math.abs(ad - finiteDiff) <= tol)) {
@@ -206,9 +212,22 @@ export async function checkGrads(fn: Fn, args: Tensor[], opts: GradCheckOptions 
     // The JVP as a scalar function of the primals, for fixed directions v and u.
     const vFixed = v.map((d, i) => tensor(Float32Array.from(d), shapes[i]));
     const pushed: Fn = (...xs) => sum(mul(jvp(f, xs, vFixed).tangent, uFixed));
+    // Each is a sum of products whose terms may cancel: their absolute sum sets the rounding scale.
+    const r0 = vjp(f, ...args);
+    const g0 = await Promise.all(r0.pullback(uFixed).map(async (g) => {
+      const vals = await f64(g);
+      g.dispose();
+      return vals;
+    }));
+    r0.out.dispose();
+    const wV = await Promise.all(w.map(f64));
+    const pulledScale = g0.reduce((acc, g, i) => acc + absDot(g, wV[i]!.map(Math.abs)), 0);
+    const j0 = jvp(f, args, vFixed);
+    const pushedScale = absDot(await f64(j0.tangent), u.map(Math.abs));
+    dispose([j0.out, j0.tangent]);
     try {
-      report.second = await checkGrads(pulled, args, { ...opts, order: 1, seed: (opts.seed ?? 1234) + 1, name: `${name}'s VJP` });
-      report.secondForward = await checkGrads(pushed, args, { ...opts, order: 1, seed: (opts.seed ?? 1234) + 2, name: `${name}'s JVP` });
+      report.second = await checkGrads(pulled, args, { ...opts, order: 1, seed: (opts.seed ?? 1234) + 1, name: `${name}'s VJP`, termScale: pulledScale });
+      report.secondForward = await checkGrads(pushed, args, { ...opts, order: 1, seed: (opts.seed ?? 1234) + 2, name: `${name}'s JVP`, termScale: pushedScale });
     } finally {
       dispose([w, uFixed, vFixed]);
     }

@@ -45,7 +45,8 @@ s('10,000 create/compute/dispose cycles leave liveBuffers and liveBytes where th
   assert.ok(Number.isFinite(checksum), 'the cycles computed non-finite values');
   assert.is(end.liveBuffers, start.liveBuffers, `live buffers went from ${start.liveBuffers} to ${end.liveBuffers}`);
   assert.is(end.liveBytes, start.liveBytes, `live bytes went from ${start.liveBytes} to ${end.liveBytes}`);
-  assert.ok(end.dispatches - start.dispatches >= 10_000 * 8, 'the cycles did less work than expected');
+  // Each cycle computes at least its matmul, the row sums, softmax's reduction and the mean (fused kernels around them).
+  assert.ok(end.dispatches - start.dispatches >= 10_000 * 4, `the cycles did less work than expected: ${end.dispatches - start.dispatches} dispatches`);
   // The pool holds reusable buffers, not one per cycle: it grows by at most a few small tensors.
   assert.ok(pooledMax - start.pooledBytes < 1 << 20, `the pool grew from ${start.pooledBytes} to ${pooledMax} bytes`);
   w.dispose();
@@ -56,7 +57,7 @@ s('peakBytes follows the live bytes and resetPeak starts over', async () => {
   ht.resetPeak();
   const base = ht.memory();
   assert.is(base.peakBytes, base.liveBytes);
-  const big = ht.zeros([1 << 20]); // 4 MiB
+  const big = tensor(new Float32Array(1 << 20)); // 4 MiB (uploaded: a fill would stay pending)
   const mid = ht.memory();
   assert.is(mid.liveBytes - base.liveBytes, 4 << 20);
   big.dispose();
@@ -94,7 +95,7 @@ s('tidy frees temporaries, keeps what it returns and what keep() marks, and nest
 s('a reshape shares its buffer, which is freed when the last view goes', async () => {
   await ht.sync();
   const before = ht.memory();
-  const x = ht.zeros([64, 4]);
+  const x = tensor(new Float32Array(256), [64, 4]); // uploaded: a pending fill would reshape lazily, with no buffer
   const v = ht.reshape(x, [256]);
   assert.is(ht.memory().liveBuffers, before.liveBuffers + 1, 'a reshape allocated a buffer');
   x.dispose();

@@ -1,7 +1,7 @@
 // The functional API: grad, valueAndGrad, vjp (reverse mode), jvp and jvpBatch (forward mode
 // with one or N tangents), hvp (second order). Arguments may be tensors or nested arrays and
 // plain objects of tensors; gradients come back in the same structure.
-import { Tensor, tensorsIn, tidy, type Shape } from '../tensor.js';
+import { Tensor, tensorsIn, tidy, tidyPending, type Shape } from '../tensor.js';
 import { record, type Primitive } from '../ops/core.js';
 import { zeros } from '../ops/create.js';
 import { Tape } from './tape.js';
@@ -62,6 +62,19 @@ export function valueAndGrad<A extends any[], O extends GradOptions | undefined 
   f: (...args: A) => Tensor,
   opts?: O,
 ): (...args: A) => ValueAndGrad<Grads<A, O>> {
+  return valueAndGradOf(f, opts, true);
+}
+
+/**
+ * valueAndGrad, with the value computed (`realiseValue`) or left pending: grad() drops the value
+ * unread, so that the forward pass computes only what the gradient needs (a loss's own
+ * reductions, for one, are never computed).
+ */
+function valueAndGradOf<A extends any[], O extends GradOptions | undefined>(
+  f: (...args: A) => Tensor,
+  opts: O | undefined,
+  realiseValue: boolean,
+): (...args: A) => ValueAndGrad<Grads<A, O>> {
   const argnums = opts?.argnums ?? 0;
   return (...given: A) => {
     const nums = Array.isArray(argnums) ? argnums : [argnums];
@@ -83,8 +96,10 @@ export function valueAndGrad<A extends any[], O extends GradOptions | undefined 
     try {
       tape.watch(...leaves);
       // f's intermediates are internal: tidy frees them (a tape that needs them holds its own refs).
-      value = checkScalar('grad', tape.run(() => tidy(() => f(...(args as A)))));
+      // f's result may stay pending (its graph holds what it reads); it is computed below if kept.
+      value = checkScalar('grad', tape.run(() => tidyPending(() => f(...(args as A)))));
       const gs = tape.isTracked(value) ? tape.gradient(value, leaves) : leaves.map((l) => zeros(l.shape));
+      if (realiseValue) value.realise();
       return { value, grads: mapStructure(wrt, (_, i) => gs[i]!) as Grads<A, O> };
     } finally {
       tape.dispose();
@@ -134,7 +149,7 @@ export function separateSlots(args: readonly unknown[], differentiated: Readonly
 
 /** grad(f)(...args): the gradient of scalar f with respect to args[argnums]. */
 export function grad<A extends any[], O extends GradOptions | undefined = undefined>(f: (...args: A) => Tensor, opts?: O): (...args: A) => Grads<A, O> {
-  const vg = valueAndGrad(f, opts);
+  const vg = valueAndGradOf(f, opts, false);
   return (...args: A) => {
     const { value, grads } = vg(...args);
     value.dispose();

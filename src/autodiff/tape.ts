@@ -243,7 +243,7 @@ export class Tape {
     ys.forEach((yi, i) => {
       // An output the tape never saw (it does not depend on what is watched) passes nothing back.
       if (!this.tracked.has(yi.id)) return;
-      const seed = seeds[i] ? seeds[i]!.ref() : tidy(() => ones(yi.shape).ref());
+      const seed = seeds[i] ? seeds[i]!.ref() : tidyPending(() => ones(yi.shape).ref());
       const prev = cot.get(yi.id);
       if (prev) {
         const total = add(prev, seed);

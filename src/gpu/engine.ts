@@ -362,6 +362,17 @@ export class Engine {
       throw new Error(`hypertape: a kernel would need a grid of [${workgroups.join(', ')}] workgroups, over this device's limit of ` +
         `${maxGroups.toLocaleString('en-US')} per dimension (maxComputeWorkgroupsPerDimension); split the work into smaller tensors.`);
     }
+    // A buffer written by a kernel and also bound to it for reading is a bookkeeping error (a
+    // buffer freed while still read); say so here instead of the device's later, vaguer error.
+    const writable = kernel.writable ?? 1;
+    for (let i = 0; i < writable; i++) {
+      for (let j = 0; j < buffers.length; j++) {
+        if (j !== i && buffers[j] === buffers[i]) {
+          throw new Error(`hypertape internal: a kernel would write binding ${i + 1} and also bind the same buffer at ${j + 1}; ` +
+            'a buffer was released while something still read it. Please report this with the code that triggered it.');
+        }
+      }
+    }
     const maxBinding = this.device.limits.maxStorageBufferBindingSize;
     for (const b of buffers) {
       if (b.size > maxBinding) {

@@ -3,16 +3,20 @@
 import { Storage, Tensor, checkDType, empty, type DType, type Shape } from '../tensor.js';
 import { engine } from '../gpu/device.js';
 import { elementwise } from './kernels/elementwise.js';
+import { lazyElementwise } from './fusion/graph.js';
 import { randomLaunch } from './kernels/random.js';
 
-/** A tensor filled with `value`. */
+const fullCode = { name: 'full', expr: 'p.scalars.x' };
+
+/** A tensor filled with `value` (f32: pending, computed where it is read, like an elementwise op). */
 export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor {
   checkDType('full', dtype);
-  if (dtype === 'i32' && !Number.isInteger(value)) throw new Error(`hypertape: full: ${value} is not an integer for an i32 tensor`);
+  if (dtype === 'f32') return lazyElementwise(fullCode, [], shape, 'f32', [value]);
+  if (!Number.isInteger(value)) throw new Error(`hypertape: full: ${value} is not an integer for an i32 tensor`);
   const out = empty(shape, dtype);
-  const expr = dtype === 'f32' ? 'p.scalars.x' : 'i32(p.scalars.x)';
+  const expr = 'i32(p.scalars.x)';
   elementwise({ shape, expr, inputs: [], out: { tensor: out }, scalars: [value], name: 'full' });
-  if (dtype === 'i32') out.knownRange = [value, value];
+  out.knownRange = [value, value];
   return out;
 }
 

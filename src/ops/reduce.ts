@@ -5,7 +5,7 @@ import { Tensor, sizeOf, type Shape } from '../tensor.js';
 import { checkF32, record, type Primitive } from './core.js';
 import { elementwise } from './kernels/elementwise.js';
 import { reduceARB, type ReduceKind } from './kernels/reduce.js';
-import { pendingPlan } from './fusion/graph.js';
+import { lazyElementwise, lazyReduce, pendingPlan } from './fusion/graph.js';
 import { contiguousStrides } from './kernels/template.js';
 import { broadcastTo, normAxis, reshape } from './shape.js';
 import { div, equal, exp, log, mul, sub, add, where, sqrt, square } from './elementwise.js';
@@ -42,8 +42,10 @@ function reduceLaunch(x: Tensor, axes: number[], keepdims: boolean, kind: Reduce
     const A = sizeOf(x.shape.slice(0, axes[0]));
     const R = sizeOf(axes.map((a) => x.shape[a]!));
     const B = sizeOf(x.shape.slice(axes[axes.length - 1]! + 1));
-    // A pending x is computed by the reduction as it reads it (one kernel, nothing written out).
-    flat = reduceARB(x, A, R, B, kind, pendingPlan(x) ?? undefined);
+    // Pending: computed when needed (never if dropped unread), a pending x computed by the
+    // reduction as it reads it (one kernel, nothing written out).
+    if (x.size > 0) return lazyReduce(x, A, R, B, kind, outShape);
+    flat = reduceARB(x, A, R, B, kind);
   } else {
     const kept = [...Array(x.rank).keys()].filter((i) => !axes.includes(i));
     const perm = [...kept, ...axes];
@@ -208,17 +210,45 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   return exp(logSoftmaxAlong('softmax', x, axis));
 }
 
-/** log-softmax along one axis; `op` names the public op in error messages. */
+/**
+ * log-softmax as one op: y = x - logsumexp(x) along the axis, with d y = dx - sum(softmax dx)
+ * (JVP) and x-bar = g - softmax sum(g) (VJP), softmax = exp(y). Both rules are written with the
+ * library's ops, so they differentiate again.
+ */
+/** log-softmax's last step: (x - m) - log(s), from the parts one reduction computes. */
+const logSoftmaxCode = { name: 'logSoftmax', expr: '(a - b) - c' };
+
+/**
+ * log-softmax as one op: y = x - logsumexp(x) along the axis, with dy = dx - sum(softmax dx)
+ * (JVP) and x-bar = g - softmax sum(g) (VJP), softmax = exp(y). Both rules are written with the
+ * library's ops, so they differentiate again.
+ */
+const logSoftmaxP: Primitive<{ axis: number }> = {
+  name: 'logSoftmax',
+  saves: { inputs: [], output: true },
+  vjp: (g, { out, params }) => [sub(g, mul(exp(out!), sum(g, params.axis, true)))],
+  jvp: ([dx], { out, params, nb }) => sub(dx!, sum(mul(exp(out), dx!), params.axis + nb, true)),
+};
+
+/**
+ * log-softmax along one axis; `op` names the public op in error messages. One reduction
+ * (kernels/reduce.ts, 'logSoftmaxParts': the running max and the sum of exp rescaled to it, in
+ * one pass) gives the shift m and log(s), s = sum(exp(x - m)); then y = (x - m) - log(s), which
+ * is exact where x is near m. x - logsumexp(x) would not be: near 1e4 an f32 logsumexp carries
+ * an error of 1e-3. A pending x is computed by the reduction as it reads it.
+ */
 function logSoftmaxAlong(op: string, x: Tensor, axis: number): Tensor {
   checkF32(op, x);
   const ax = normAxis(op, axis, x.rank);
-  // (x - m) - log(sum(exp(x - m))) rather than x - logsumexp(x): near 1e4 an f32 logsumexp carries
-  // an error of 1e-3, while x - m is exact for the entries that matter. The shift cancels
-  // mathematically, so it is held constant for autodiff.
-  const m = constantShift(x, [ax]);
-  const shifted = sub(x, m);
-  m.dispose();
-  return sub(shifted, log(sum(exp(shifted), ax, true)));
+  if (x.size === 0) return record(logSoftmaxP, [x], x.untracedView(x.shape), { axis: ax });
+  const A = sizeOf(x.shape.slice(0, ax));
+  const B = sizeOf(x.shape.slice(ax + 1));
+  const kept = keptShape(x.shape, [ax], true);
+  const parts = lazyReduce(x, A, x.shape[ax]!, B, 'logSoftmaxParts', [2, ...kept]);
+  // Untraced: the op is recorded as logSoftmax, with its own rules.
+  const out = lazyElementwise(logSoftmaxCode, [x, { part: parts, offset: 0, shape: kept }, { part: parts, offset: A * B, shape: kept }], x.shape, 'f32');
+  parts.dispose();
+  return record(logSoftmaxP, [x], out, { axis: ax });
 }
 
 /** Options of variance and std. */

@@ -5,6 +5,7 @@ import { Tensor, shapeStr, sizeOf, type Shape } from '../tensor.js';
 import { record, type Primitive } from './core.js';
 import { elementwise } from './kernels/elementwise.js';
 import { lazyElementwise } from './fusion/graph.js';
+import { pendingReshape } from './fusion/remap.js';
 import { gatherLaunch } from './kernels/gather.js';
 import { oneHotLaunch } from './kernels/one-hot.js';
 import { scatterAddLaunch } from './kernels/scatter.js';
@@ -47,9 +48,8 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
   return out;
 }
 
-/** Strides that read a contiguous tensor of `shape` over `outShape` (0 where broadcast). */
-export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
-  const own = contiguousStrides(shape);
+/** Strides that read a tensor of `shape` (with strides `own`, contiguous by default) over `outShape` (0 where broadcast). */
+export function broadcastStrides(shape: Shape, outShape: Shape, own: readonly number[] = contiguousStrides(shape)): number[] {
   const lead = outShape.length - shape.length;
   return outShape.map((_, i) => (i < lead || shape[i - lead] === 1 ? 0 : own[i - lead]!));
 }
@@ -96,7 +96,8 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   if (sizeOf(s) !== x.size || s.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new Error(`hypertape: reshape: cannot view ${x.describe()} (${x.size} elements) as ${shapeStr(shape)}`);
   }
-  return record(reshapeP, [x], x.untracedView(s), { shape: s });
+  // A pending x stays pending (its consumers fuse it); otherwise a view of its storage.
+  return record(reshapeP, [x], pendingReshape(x, s) ?? x.untracedView(s), { shape: s });
 }
 
 // ---- permute --------------------------------------------------------------------------------

@@ -1,12 +1,16 @@
-// The lazy ops layer: elementwise ops return pending tensors holding an expression node (the op,
-// its scalars, its inputs: other pending nodes, realised buffers read with offset and strides, or
-// numbers). A pending tensor is realised, its whole pending graph computed by one generated kernel,
-// when its storage is first needed (Tensor.storage: a non-fusible op, a readback), or when tidy()
-// or keep() lets it out of a scope.
+// The lazy ops layer: elementwise ops and reductions return pending tensors holding an expression
+// node (the op, its scalars, its inputs: other pending nodes, realised buffers read with offset
+// and strides, or numbers). A pending tensor is realised, its whole pending graph computed by one
+// generated kernel, when its storage is first needed (Tensor.storage: a non-fusible op, a
+// readback), or when tidy() or keep() lets it out of a scope. A pending reduction is computed by
+// its own kernel (its pending input computed as the kernel reads it) when it is needed or when a
+// kernel that reads it is computed; dropped unread, it is never computed.
 //
 // Rules (DEVELOPERS.md, "Fusion"):
-//  - A pending input is fused only when the consumer reads it element for element (same shape);
-//    otherwise it is realised first and read as a buffer (broadcast buffers keep their strides).
+//  - A pending input is fused when the consumer reads it element for element (same shape), or,
+//    when cheap, as a copy of its graph read through broadcast strides; otherwise it is realised
+//    first and read as a buffer (broadcast buffers keep their strides). reshape keeps a graph of
+//    contiguous leaves pending.
 //  - A node retains the storage of every buffer it reads until it is realised or dropped, so
 //    dispose() of an input, tidy() and the buffer pool can never take a buffer a pending node
 //    still needs. Writes into a buffer that pending nodes read (elementwise's `out`, uploads,
@@ -16,11 +20,13 @@
 //    MAX_NODES nodes: an op that would exceed them realises its pending inputs first.
 import { currentEngine, engine } from '../../gpu/device.js';
 import { setWriteHook, type Engine } from '../../gpu/engine.js';
-import { Storage, Tensor, shapeStr, sizeOf, type DType, type PendingValue, type Shape } from '../../tensor.js';
+import { Storage, Tensor, checkAllocatable, shapeStr, sizeOf, type DType, type PendingValue, type Shape } from '../../tensor.js';
 import { launchElementwise, modeOf, type BufferOperand } from '../kernels/elementwise.js';
+import { reduceARB, type ReduceKind } from '../kernels/reduce.js';
 import { contiguousStrides } from '../kernels/template.js';
 import { broadcastStrides } from '../shape.js';
 import { paramBytesBound, type Arg, type OpCode, type PlanNode } from './codegen.js';
+import { broadcastCopy } from './remap.js';
 
 /** The most nodes one fused kernel computes (a long chain is cut into kernels of this size). */
 export const MAX_NODES = 48;
@@ -28,6 +34,11 @@ export const MAX_NODES = 48;
 const PARAM_BYTES = 256;
 
 let fusionOn = true;
+
+/** @internal Whether fusion is on (see setFusion). */
+export function fusionEnabled(): boolean {
+  return fusionOn;
+}
 
 /**
  * Turns fusion off (every elementwise op is computed at once, one kernel per op, as without the
@@ -40,7 +51,7 @@ export function setFusion(on: boolean): boolean {
 }
 
 /** A buffer a node reads: a retained storage, its element type, offset and strides over the node's shape. */
-interface Leaf extends BufferOperand {
+export interface Leaf extends BufferOperand {
   /** Identifies the read (storage, offset, strides), so that one kernel binds it once. */
   key: string;
 }
@@ -50,7 +61,8 @@ interface Constant {
   value: number;
 }
 
-type Input = LazyNode | Leaf | Constant;
+/** An input of a node: another node, a buffer read, or a number. */
+export type Input = LazyNode | Leaf | Constant;
 
 const storageIds = new WeakMap<Storage, number>();
 let nextStorageId = 1;
@@ -64,7 +76,7 @@ function storageId(st: Storage): number {
 const readers = new Map<GPUBuffer, Set<LazyNode>>();
 
 /** A read of `st` (not yet retained: a node's constructor retains what it keeps). */
-function leafOf(st: Storage, dtype: DType, offset: number, strides: readonly number[]): Leaf {
+export function leafOf(st: Storage, dtype: DType, offset: number, strides: readonly number[]): Leaf {
   return { storage: st, dtype, offset, strides, key: `${storageId(st)}|${dtype}|${offset}|${strides.join(',')}` };
 }
 
@@ -94,9 +106,23 @@ setWriteHook((buf) => {
 });
 
 /**
- * An elementwise op not computed yet: a node of a pending graph. Tensors hold it as their
- * PendingValue; consumers (later pending ops) hold it as an input. Reference counted: each tensor
- * handle and each consumer's use is one reference.
+ * A pending reduction: its one input, of shape `inShape` viewed as [A, R, B], reduced over R by
+ * `kind`. Its node's shape is the result's (A x B elements, any shape of that size).
+ */
+export interface ReduceSpec {
+  kind: ReduceKind;
+  A: number;
+  R: number;
+  B: number;
+  inShape: Shape;
+}
+
+/**
+ * An op not computed yet: a node of a pending graph. Tensors hold it as their PendingValue;
+ * consumers (later pending ops) hold it as an input. Reference counted: each tensor handle and
+ * each consumer's use is one reference. Most nodes are elementwise; a node with a `reduce` spec
+ * is a reduction, computed by its own kernel (with its pending input as the kernel's prologue)
+ * when a consumer is computed or its value is needed, and never if its value is dropped unread.
  */
 export class LazyNode implements PendingValue {
   private refs = 1;
@@ -110,7 +136,7 @@ export class LazyNode implements PendingValue {
   readonly owner: Engine = engine();
 
   /** Takes over one reference to each input node; retains each leaf's storage. */
-  constructor(readonly op: OpCode, readonly scalars: readonly number[], readonly shape: Shape, readonly dtype: DType, inputs: Input[]) {
+  constructor(readonly op: OpCode, readonly scalars: readonly number[], readonly shape: Shape, readonly dtype: DType, inputs: Input[], readonly reduce: ReduceSpec | null = null) {
     this.inputs = inputs;
     for (const x of inputs) {
       if (x instanceof LazyNode) x.consumers.add(this);
@@ -156,6 +182,7 @@ export class LazyNode implements PendingValue {
         'Tensors live on the device they were made on; make it again after init() (e.g. from values read with data() before). ' +
         'dispose() on it is harmless.');
     }
+    if (this.reduce) return this.finish(this.reduceNow(this.reduce));
     const plan = planOf(this);
     const e = engine();
     const bytes = sizeOf(this.shape) * 4;
@@ -173,6 +200,37 @@ export class LazyNode implements PendingValue {
       out.release();
       throw err;
     }
+    return this.finish(out);
+  }
+
+  /** The reduction's kernel: its input computed as it is read when pending, else read from its buffer. */
+  private reduceNow(r: ReduceSpec): Storage {
+    let x = this.inputs[0]!;
+    // A pending reduction as the input is computed first (then x is a leaf).
+    if (x instanceof LazyNode && x.reduce) x.realise();
+    x = this.inputs[0]!;
+    let input: Tensor;
+    let prologue: Plan | undefined;
+    if (x instanceof LazyNode) {
+      x.retain();
+      input = new Tensor(x, r.inShape, 'f32');
+      prologue = planOf(x);
+    } else {
+      const leaf = x as Leaf;
+      input = new Tensor(leaf.storage.retain(), r.inShape, 'f32');
+    }
+    try {
+      const flat = reduceARB(input, r.A, r.R, r.B, r.kind, prologue);
+      const st = flat.storage.retain();
+      flat.dispose();
+      return st;
+    } finally {
+      input.dispose();
+    }
+  }
+
+  /** Stores the computed value: consumers read it from now on, and this node reads nothing. */
+  private finish(out: Storage): Storage {
     this.result = out;
     // Consumers now read the stored value, and this node reads nothing.
     for (const c of [...this.consumers]) c.replaceInput(this, out);
@@ -184,9 +242,11 @@ export class LazyNode implements PendingValue {
   private replaceInput(node: LazyNode, st: Storage): void {
     this.inputs = this.inputs.map((x) => {
       if (x !== node) return x;
-      node.release();
+      // The leaf's reference first: this use may be the node's last reference, and its release
+      // then releases the stored value.
       const leaf = leafOf(st, node.dtype, 0, contiguousStrides(node.shape));
       keepLeaf(leaf, this);
+      node.release();
       return leaf;
     });
     node.consumers.delete(this);
@@ -209,6 +269,8 @@ function planOf(root: LazyNode): Plan {
   const visit = (node: LazyNode): number => {
     const seen = nodeIndex.get(node);
     if (seen !== undefined) return seen;
+    // Pending reductions it reads are computed first (each by its own kernel), then read as buffers.
+    for (const x of [...node.inputs]) if (x instanceof LazyNode && x.reduce) x.realise();
     const args: Arg[] = node.inputs.map((x): Arg => {
       if (x instanceof LazyNode) return { node: visit(x) };
       if ('storage' in x) {
@@ -253,7 +315,10 @@ function fits(shape: Shape, inputs: Input[], ownScalars: number): boolean {
   const constants = new Set<number>();
   let scalarNodes = ownScalars;
   const walk = (x: Input): void => {
-    if (x instanceof LazyNode) {
+    if (x instanceof LazyNode && x.reduce) {
+      // Computed before the kernel, then bound as a buffer (read contiguously).
+      leaves.add(`reduce|${nodeId(x)}`);
+    } else if (x instanceof LazyNode) {
       if (nodes.has(x)) return;
       nodes.add(x);
       if (/\bp\.scalars\b/.test(x.op.expr)) scalarNodes++;
@@ -278,12 +343,53 @@ function fits(shape: Shape, inputs: Input[], ownScalars: number): boolean {
 export function pendingPlan(x: Tensor): Plan | null {
   const e = currentEngine();
   const node = x.pending;
-  if (!fusionOn || !(node instanceof LazyNode) || node.realised || e === null || node.owner !== e || !e.usable) return null;
+  if (!fusionOn || !(node instanceof LazyNode) || node.reduce || node.realised || e === null || node.owner !== e || !e.usable) return null;
   return planOf(node);
 }
 
-/** An input of a lazy op: a tensor (pending or realised) or a number (read from the kernel's parameters). */
-export type LazyOperand = Tensor | number;
+/**
+ * x ([A, R, B] viewed, any shape of that size) reduced over R by `kind`, pending, as a tensor of
+ * `shape` (A x B elements): computed when its value is needed or a consumer is computed, with a
+ * pending x as the kernel's prologue; never, if it is dropped unread. The caller checked x.
+ */
+export function lazyReduce(x: Tensor, A: number, R: number, B: number, kind: ReduceKind, shape: Shape): Tensor {
+  const e = currentEngine();
+  const pending = fusionOn && x.pending instanceof LazyNode && !x.pending.realised && e !== null && x.pending.owner === e && e.usable;
+  let input: Input;
+  if (pending) {
+    input = x.pending as LazyNode;
+    input.retain();
+  } else input = leafOf(x.storage, x.dtype, 0, contiguousStrides(x.shape));
+  checkAllocatable(shape, 'f32');
+  const spec: ReduceSpec = { kind, A, R, B, inShape: [...x.shape] };
+  const out = new Tensor(new LazyNode({ name: kind, expr: '' }, [], shape, 'f32', [input], spec), shape, 'f32');
+  if (!fusionOn) out.realise();
+  return out;
+}
+
+const nodeIds = new WeakMap<LazyNode, number>();
+let nextNodeId = 1;
+function nodeId(n: LazyNode): number {
+  let id = nodeIds.get(n);
+  if (id === undefined) nodeIds.set(n, (id = nextNodeId++));
+  return id;
+}
+
+/**
+ * Part of a tensor's buffer read as a tensor of its own: the `shape` (contiguous) elements that
+ * start at element `offset` (computed first if the tensor is pending).
+ */
+export interface TensorPart {
+  part: Tensor;
+  offset: number;
+  shape: Shape;
+}
+
+/**
+ * An input of a lazy op: a tensor (pending or realised), part of one, or a number (read from the
+ * kernel's parameters).
+ */
+export type LazyOperand = Tensor | TensorPart | number;
 
 /**
  * An elementwise op, lazily: a pending tensor of `shape` and `dtype` whose value is `op` applied
@@ -291,16 +397,30 @@ export type LazyOperand = Tensor | number;
  * caller has checked shapes and dtypes.
  */
 export function lazyElementwise(op: OpCode, operands: readonly LazyOperand[], shape: Shape, dtype: DType, scalars: readonly number[] = []): Tensor {
+  checkAllocatable(shape, dtype);
   // Inputs are checked (disposed, another device) before anything is retained.
-  for (const x of operands) if (x instanceof Tensor && !(x.pending instanceof LazyNode && !x.pending.realised)) void x.storage;
+  for (const x of operands) {
+    if (x instanceof Tensor && !(x.pending instanceof LazyNode && !x.pending.realised)) void x.storage;
+    else if (typeof x === 'object' && 'part' in x) void x.part.storage;
+  }
   const e = currentEngine();
-  const fusable = (x: LazyOperand): boolean =>
-    fusionOn && x instanceof Tensor && x.pending instanceof LazyNode && !x.pending.realised && e !== null && x.pending.owner === e && e.usable &&
-    x.rank === shape.length && x.shape.every((d, i) => d === shape[i]);
+  const pendingHere = (x: LazyOperand): x is Tensor =>
+    fusionOn && x instanceof Tensor && x.pending instanceof LazyNode && !x.pending.realised && e !== null && x.pending.owner === e && e.usable;
+  const sameShape = (x: Tensor) => x.rank === shape.length && x.shape.every((d, i) => d === shape[i]);
+  // A pending input of another shape (a broadcast) is recomputed per element it is read at: a
+  // copy of its graph reading its leaves through broadcast strides (./remap.ts).
+  const copies = new Map<Tensor, LazyNode | null>();
+  const copyOf = (x: Tensor): LazyNode | null => {
+    if (!copies.has(x)) copies.set(x, broadcastCopy(x.pending as LazyNode, shape));
+    return copies.get(x)!;
+  };
+  const fusable = (x: LazyOperand): boolean => pendingHere(x) && (sameShape(x) || copyOf(x) !== null);
   // Pending inputs that cannot be fused, or would make the kernel too large, are realised first.
   const pendingInputs = operands.filter(fusable) as Tensor[];
   const inputs = (): Input[] => operands.map((x) =>
-    typeof x === 'number' ? { value: x } : fusable(x) ? (x.pending as LazyNode) : leafOf(x.storage, x.dtype, 0, broadcastStrides(x.shape, shape)));
+    typeof x === 'number' ? { value: x }
+      : 'part' in x ? leafOf(x.part.storage, x.part.dtype, x.offset, broadcastStrides(x.shape, shape))
+        : fusable(x) ? (sameShape(x) ? (x.pending as LazyNode) : copyOf(x)!) : leafOf(x.storage, x.dtype, 0, broadcastStrides(x.shape, shape)));
   const ownScalars = /\bp\.scalars\b/.test(op.expr) ? 1 : 0;
   while (pendingInputs.length > 0 && !fits(shape, inputs(), ownScalars)) {
     // Realise the largest pending input (the most nodes) and try again.
@@ -308,7 +428,14 @@ export function lazyElementwise(op: OpCode, operands: readonly LazyOperand[], sh
     pendingInputs.shift()!.realise();
   }
   const ins = inputs();
-  for (const x of ins) if (x instanceof LazyNode) x.retain();
+  // Each use takes a reference: the input's node gets one more; a copy hands over the one it was made with.
+  const used = new Set<LazyNode>();
+  for (const x of ins) {
+    if (!(x instanceof LazyNode)) continue;
+    if ([...copies.values()].includes(x) && !used.has(x)) used.add(x);
+    else x.retain();
+  }
+  for (const c of copies.values()) if (c && !used.has(c)) c.release();
   const out = new Tensor(new LazyNode(op, scalars, shape, dtype, ins), shape, dtype);
   if (!fusionOn) out.realise();
   return out;
@@ -319,7 +446,7 @@ function graphSize(root: LazyNode): number {
   const walk = (n: LazyNode): void => {
     if (seen.has(n)) return;
     seen.add(n);
-    for (const x of n.inputs) if (x instanceof LazyNode) walk(x);
+    if (!n.reduce) for (const x of n.inputs) if (x instanceof LazyNode) walk(x);
   };
   walk(root);
   return seen.size;

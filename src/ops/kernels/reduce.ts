@@ -38,7 +38,7 @@ const PARAM_BYTES = 256;
  * The reductions. 'maxShift' is max with an infinite result replaced by 0: the shift of
  * logsumexp and logSoftmax, where -inf - (-inf) would otherwise give NaN (one kernel, no extra pass).
  */
-export type ReduceKind = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin' | 'maxShift';
+export type ReduceKind = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin' | 'maxShift' | 'logSoftmaxParts';
 
 /** WGSL: v (of type T) with +-inf replaced by 0. */
 const finiteOrZero = (v: string, T: string): string => `select(${v}, ${T}(0.0), abs(${v}) > ${T}(3.4028234e38))`;
@@ -59,19 +59,44 @@ const REDUCE: Record<ReduceKind, { init: string; merge: (acc: string, v: string,
   min: { init: 'pos_inf()', merge: (acc, v, _T, U) => `select(min(${acc}, ${v}), ${acc} + ${v}, ${isNan(acc, U)} | ${isNan(v, U)})` },
   argmax: { init: 'neg_inf()', merge: () => '' },
   argmin: { init: 'pos_inf()', merge: () => '' },
+  logSoftmaxParts: { init: 'neg_inf()', merge: () => '' },
 };
+
+/**
+ * The parts of log-softmax in one pass (the "online" form of logsumexp): acc is the running max
+ * m and s the sum of exp(v - m), rescaled by exp(m_old - m_new) when the max grows, so no exp
+ * overflows and no first pass finds the max. The kernel writes two results per output: the
+ * shift m (0 when m is infinite, as 'maxShift') at o, and log(s) at A * B + o (+inf when m is
+ * +inf), so that log-softmax is (x - m) - log(s), exact where x is near m, as the two-pass form
+ * computes it; a slice of -inf gives m = 0, log(s) = -inf (log-softmax NaN), a NaN gives NaN.
+ * Exponents below -100 count as 0 (exp underflows there anyway).
+ */
+function logSoftmaxCombine(T: string, U: string): string {
+  return [
+    'let up = v > acc;',
+    `let d = select(v - acc, acc - v, up);`,
+    `let same_inf = (abs(v) > ${T}(3.4028234e38)) & (v == acc);`,
+    `let e = select(select(exp(d), ${T}(0.0), d < ${T}(-100.0)), ${T}(0.0), same_inf);`,
+    `s = select(s + e, s * e + ${T}(1.0), up);`,
+    `acc = select(select(acc, v, up), acc + v, ${isNan('acc', U)} | ${isNan('v', U)});`,
+  ].join('\n      ');
+}
 
 function reduceKernel(kind: ReduceKind, vec4: boolean, input?: FusedInput): Kernel {
   return memoKernel(`reduce|${kind}|${vec4}|${input?.key ?? ''}`, () => {
     const [T, U] = vec4 ? ['vec4<f32>', 'vec4<u32>'] : ['f32', 'u32'];
     const spec = REDUCE[kind];
     const arg = kind === 'argmax' || kind === 'argmin';
+    const parts = kind === 'logSoftmaxParts';
     const combine = arg
       ? `let better = ((v ${kind === 'argmax' ? '>' : '<'} acc) | ${isNan('v', U)}) & !${isNan('acc', U)}; arg = select(arg, ${U}(r), better); acc = select(acc, v, better);`
-      : `acc = ${spec.merge('acc', 'v', T, U)};`;
-    const result = arg ? `${T}(arg)` : kind === 'maxShift' ? finiteOrZero('acc', T) : 'acc';
+      : parts ? logSoftmaxCombine(T, U) : `acc = ${spec.merge('acc', 'v', T, U)};`;
+    const result = arg ? `${T}(arg)` : kind === 'maxShift' || parts ? finiteOrZero('acc', T) : 'acc';
+    // log(s), +inf where the max is +inf (so x - m - log(s) is -inf or NaN there, as in two passes).
+    const store2 = parts ? `    out[o + p.A * p.B] = select(log(s), ${T}(pos_inf()), acc > ${T}(3.4028234e38));` : '';
     return kernel(reduceSrc, {
-      PARAMS: (input?.params ?? REDUCE_PARAMS).wgsl, INPUT: input?.code ?? bufferInput(T), WG, T, U, INIT: `${T}(${spec.init})`, COMBINE: combine, RESULT: result,
+      PARAMS: (input?.params ?? REDUCE_PARAMS).wgsl, INPUT: input?.code ?? bufferInput(T), WG, T, U, INIT: `${T}(${spec.init})`,
+      STATE: parts ? `    var s = ${T}(0.0);` : '', COMBINE: combine, RESULT: result, STORE2: store2,
     });
   });
 }
@@ -138,7 +163,8 @@ function fusedInput(prologue: Prologue, shape: readonly number[], fields: Record
 }
 
 /**
- * Reduces x, viewed as [A, R, B] (contiguous), over R into a new [A, B] tensor. With a prologue, x
+ * Reduces x, viewed as [A, R, B] (contiguous), over R into a new [A, B] tensor ([2, A, B] for
+ * logSoftmaxParts). With a prologue, x
  * is not read (it may be pending): its values are computed by the prologue as they are read,
  * unless the kernel's parameters would not fit, when x is computed first.
  */
@@ -150,14 +176,20 @@ export function reduceARB(x: Tensor, A: number, R: number, B: number, kind: Redu
   return reduceBuffer(x, A, R, B, kind);
 }
 
+/** Results per output: 2 for logSoftmaxParts (the shift, then log of the sum), else 1. */
+export function outputsOf(kind: ReduceKind): number {
+  return kind === 'logSoftmaxParts' ? 2 : 1;
+}
+
 /** Whether the tree kernel (reduce_rows.wgsl) serves this reduction. */
 function treeServes(A: number, R: number, B: number, kind: ReduceKind): boolean {
   // On CPU adapters the tree kernel pays a workgroup and its barriers per row: with 64 rows or
   // more, one invocation per row summing in order is faster (measured on lavapipe, sum over
   // axis 1: [65536, 256] 10x, [5000, 785] 3-4x, [1024, 1000] 3x, [4096, 4096] 1.8x, [64, 16384]
   // even); fewer rows keep the tree kernel, whose chunks spread one row over many workgroups.
+  // argmax, argmin and logSoftmaxParts (two accumulators, two results) have no tree kernel.
   const tree = !engine().adapter.software || A < 64;
-  return B === 1 && R >= 256 && kind !== 'argmax' && kind !== 'argmin' && tree;
+  return B === 1 && R >= 256 && kind !== 'argmax' && kind !== 'argmin' && kind !== 'logSoftmaxParts' && tree;
 }
 
 /** The chunks per row of the tree kernel. */
@@ -181,7 +213,7 @@ function reduceFused(x: Tensor, A: number, R: number, B: number, kind: ReduceKin
   }
   const input = fusedInput(prologue, x.shape, REDUCE_FIELDS, 'reduce');
   if (!input) return null;
-  const out = empty([A, B]);
+  const out = empty(outputsOf(kind) === 1 ? [A, B] : [2, A, B]);
   engine().dispatch(reduceKernel(kind, false, input), [out.buffer, ...input.buffers], input.params.pack({ ...input.values, A, R, B }), cappedGrid(A * B));
   return out;
 }
@@ -202,7 +234,7 @@ function reduceBuffer(x: Tensor, A: number, R: number, B: number, kind: ReduceKi
     partial.dispose();
     return out;
   }
-  const out = empty([A, B]);
+  const out = empty(outputsOf(kind) === 1 ? [A, B] : [2, A, B]);
   const vec4 = B % 4 === 0;
   const units = (A * B) / (vec4 ? 4 : 1);
   engine().dispatch(reduceKernel(kind, vec4), [out.buffer, x.buffer], REDUCE_PARAMS.pack({ A, R, B: vec4 ? B / 4 : B }), cappedGrid(units));
