@@ -88,6 +88,8 @@ export const SETTINGS: Record<'toy' | 'hypercleaning' | 'task-interaction' | 'om
     { name: 'most hyper-iterations per run', paper: null, where: 'not stated (Table 3: 3,300-8,805 on average)', ours: 'problem.stopping.maxHyperIterations' },
     { name: 'training images per class', paper: null, where: 'not stated ("very small subsets")', ours: 'problem.datasets[*].trainPerClass' },
     { name: 'validation images per class', paper: null, where: 'not stated', ours: 'problem.datasets[*].valPerClass' },
+    { name: 'early stopping: patience (hyper-iterations)', paper: null, where: 'not stated', ours: 'problem.stopping.patience' },
+    { name: 'outer step size (Adam)', paper: null, where: 'not stated', ours: 'problem.outer.lr' },
   ],
   omniglot: [
     { name: 'classes per task k', paper: null, where: 'not stated ("k-way")', ours: 'problem.k' },
@@ -97,6 +99,7 @@ export const SETTINGS: Record<'toy' | 'hypercleaning' | 'task-interaction' | 'om
     { name: 'meta-test tasks', paper: 120, where: 'section 4.3', ours: 'problem.evalTasks' },
     { name: 'filters per convolution', paper: null, where: 'not stated ("similar to [20]")', ours: 'problem.filters' },
     { name: 'image side (pixels)', paper: null, where: 'not stated', ours: 'problem.size' },
+    { name: 'outer step size (Adam)', paper: null, where: 'not stated', ours: 'problem.outer.lr' },
   ],
 };
 
