@@ -64,13 +64,18 @@ interface Constant {
 /** An input of a node: another node, a buffer read, or a number. */
 export type Input = LazyNode | Leaf | Constant;
 
-const storageIds = new WeakMap<Storage, number>();
-let nextStorageId = 1;
-function storageId(st: Storage): number {
-  let id = storageIds.get(st);
-  if (id === undefined) storageIds.set(st, (id = nextStorageId++));
-  return id;
+/** Numbers objects in the order first asked about (keys that identify a storage or a node). */
+function idsOf<T extends object>(): (x: T) => number {
+  const ids = new WeakMap<T, number>();
+  let next = 1;
+  return (x) => {
+    let id = ids.get(x);
+    if (id === undefined) ids.set(x, (id = next++));
+    return id;
+  };
 }
+
+const storageId = idsOf<Storage>();
 
 /** Pending nodes by the buffers they read: a write into one of those buffers realises them first. */
 const readers = new Map<GPUBuffer, Set<LazyNode>>();
@@ -367,13 +372,7 @@ export function lazyReduce(x: Tensor, A: number, R: number, B: number, kind: Red
   return out;
 }
 
-const nodeIds = new WeakMap<LazyNode, number>();
-let nextNodeId = 1;
-function nodeId(n: LazyNode): number {
-  let id = nodeIds.get(n);
-  if (id === undefined) nodeIds.set(n, (id = nextNodeId++));
-  return id;
-}
+const nodeId = idsOf<LazyNode>();
 
 /**
  * Part of a tensor's buffer read as a tensor of its own: the `shape` (contiguous) elements that
