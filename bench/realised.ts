@@ -1,48 +1,24 @@
-// Timing an op only means something if its kernels ran. Under a lazy ops layer an op may record
-// a graph and dispatch nothing until its value is needed; a result freed unrealised would then
-// time as free. These helpers count the dispatches each timed call records and refuse to report
-// a time for calls that dispatched nothing, and force realisation through the library's own
-// entry point when it has one.
+// Timing an op only means something if its kernels ran. Under the lazy ops layer an op records a
+// graph and dispatches nothing until its value is needed; a result freed unrealised would then
+// time as free. These helpers realise what each timed call returns (Tensor.realise), count the
+// dispatches each call records, and refuse to report a time for calls that dispatched nothing.
 import * as hypertape from '../src/node.js';
 import { memory, sync, type Tensor } from '../src/node.js';
 import { tensorsIn } from '../src/tensor.js';
 import { timeTogether, type TimeOptions, type Timing } from './util.js';
 
-/**
- * Names under which a lazy ops layer may offer "compute this tensor now": a function exported by
- * the library taking the tensor, or a method of Tensor. Looked up at run time, so this file builds
- * before and after such a layer lands; when it has another name, add it here (the dispatch check
- * below says when that is needed).
- */
-const REALISE_NAMES = ['realize', 'realise', 'materialize'] as const;
-
-function realiser(): ((t: Tensor) => unknown) | undefined {
-  const lib = hypertape as unknown as Record<string, unknown>;
-  for (const name of REALISE_NAMES) {
-    const f = lib[name];
-    if (typeof f === 'function') return f as (t: Tensor) => unknown;
-  }
-  const proto = hypertape.Tensor.prototype as unknown as Record<string, unknown>;
-  for (const name of REALISE_NAMES) {
-    if (typeof proto[name] === 'function') return (t: Tensor) => (t as unknown as Record<string, () => unknown>)[name]!();
-  }
-  return undefined;
-}
-
-/** `fn` wrapped so that every tensor it returns is realised (when the library can be asked to). */
+/** `fn` wrapped so that every tensor it returns is realised (its kernels dispatched). */
 export function realising(fn: () => Tensor | Tensor[] | void): () => Tensor | Tensor[] | void {
-  const realise = realiser();
-  if (!realise) return fn;
   return () => {
     const out = fn();
-    for (const t of tensorsIn(out)) realise(t);
+    for (const t of tensorsIn(out)) t.realise();
     return out;
   };
 }
 
-/** Realises `t` now if the library has a realise function (its GPU buffer is then filled). */
+/** Realises `t` now (its GPU buffer is then filled). */
 export function realiseNow(t: Tensor): void {
-  realiser()?.(t);
+  t.realise();
 }
 
 /** Dispatches recorded by one call of `fn` (inside tidy, after a sync). */
