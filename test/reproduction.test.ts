@@ -87,6 +87,7 @@ s('the document follows its files: a changed number, a missing adapter, and the 
       j.flagHistory = [{ K: 1, tau: [0, 10, 20], f1: [0, 0.25, 0.5], precision: [1, 1, 1], recall: [0, 0.2, 0.33] }];
     });
     edit(runs.toy!, (j) => { delete j.adapter; });
+    edit(runs['task-interaction']!, (j) => { j.settings.resume = 'results/ti'; });
     edit(runs.omniglot!, (j) => {
       j.problem.splits = {
         metaTraining: { file: 'images_background.zip', alphabets: 30, characters: 964, classes: 3856, droppedAlphabets: [] },
@@ -104,6 +105,9 @@ s('the document follows its files: a changed number, a missing adapter, and the 
     assert.ok(md.includes('F1 went from 0.000 to 0.500'), 'the F1 history');
     assert.ok(md.includes('meta-training images_background.zip: 30 alphabets, 964 characters, 3856 classes with rotations'), 'the Omniglot splits');
     assert.ok(!md.includes('no stable no-cleaning baseline'));
+    // A resumed run's time ratio is shown but decides nothing; the others still decide.
+    assert.match(md, /\| truncation halves the time per hyper-iteration \| task interaction, cifar10: [^|]*\| [^|]*not decided: the run was resumed[^|]*\| not decided \|/);
+    assert.match(md, /\| truncation halves the time per hyper-iteration \| Omniglot: [^|]*\| [^|]*\| (yes|\*\*no\*\*) \|/);
     // The committed document is not touched by a build elsewhere, and links are relative to the document built.
     assert.ok(md.includes('[figure5.svg](figures/hypercleaning/figure5.svg)'));
   } finally {
