@@ -137,13 +137,15 @@ interface FusedInput {
   buffers: GPUBuffer[];
 }
 
-const fusedInputs = new Map<string, { code: string; params: ParamLayout<Record<string, ParamType>> }>();
+const fusedInputs = new Map<string, { code: string; generated: string; params: ParamLayout<Record<string, ParamType>> }>();
+/** Prologues shown in the kernel log, by structure and reduction. */
+const logged = new Set<string>();
 
 /**
  * The prologue as the input of a kernel whose own parameters are `fields`, or null when the block
  * would pass the uniform slot's 256 bytes (the caller then computes the input first).
  */
-function fusedInput(prologue: Prologue, shape: readonly number[], fields: Record<string, ParamType>, family: string): FusedInput | null {
+function fusedInput(prologue: Prologue, shape: readonly number[], fields: Record<string, ParamType>, family: 'reduce' | 'reduceRows', kind: ReduceKind): FusedInput | null {
   // Laid out as an elementwise launch over the input's shape whose output (operand 0, never
   // written) is contiguous: the index i of load(i) is then the flat index into that shape.
   const l = layOut({ ...prologue, shape, out: { dtype: 'f32', offset: 0, strides: contiguousStrides(shape) } }, false);
@@ -151,22 +153,28 @@ function fusedInput(prologue: Prologue, shape: readonly number[], fields: Record
   let built = fusedInputs.get(key);
   if (!built) {
     const p = prologueWgsl(l.shape);
-    const params = paramLayout({ ...fields, ...p.fields });
-    built = { code: p.code, params };
+    built = { code: p.code, generated: p.generated, params: paramLayout({ ...fields, ...p.fields }) };
     fusedInputs.set(key, built);
-    if (params.bytes <= PARAM_BYTES) {
-      logKernel({ ops: [...l.shape.nodes.map((n) => n.op.name), family], wgsl: `${params.wgsl}\n${p.generated}\n// ... then the ${family} kernel (shaders/${family === 'reduce' ? 'reduce' : 'reduce_rows'}.wgsl) reads its input with load(i)`, code: p.code });
-    }
   }
   if (built.params.bytes > PARAM_BYTES) return null;
+  // The log shows each prologue once per reduction it feeds (the WGSL is the same for every kind).
+  if (!logged.has(`${key}|${kind}`)) {
+    logged.add(`${key}|${kind}`);
+    const file = family === 'reduce' ? 'reduce.wgsl' : 'reduce_rows.wgsl';
+    logKernel({
+      ops: [...l.shape.nodes.map((n) => n.op.name), kind],
+      wgsl: `${built.params.wgsl}\n${built.generated}\n// ... then the ${kind} reduction (shaders/${file}) reads its input with load(i)`,
+      code: built.code,
+    });
+  }
   return { key, code: built.code, params: built.params, values: l.values, buffers: l.leafBuffers };
 }
 
 /**
  * Reduces x, viewed as [A, R, B] (contiguous), over R into a new [A, B] tensor ([2, A, B] for
- * logSoftmaxParts). With a prologue, x
- * is not read (it may be pending): its values are computed by the prologue as they are read,
- * unless the kernel's parameters would not fit, when x is computed first.
+ * logSoftmaxParts). With a prologue, x is not read (it may be pending): its values are computed
+ * by the prologue as they are read, unless the kernel's parameters would not fit, when x is
+ * computed first.
  */
 export function reduceARB(x: Tensor, A: number, R: number, B: number, kind: ReduceKind, prologue?: Prologue): Tensor {
   if (prologue && sizeOf(x.shape) > 0) {
@@ -201,7 +209,7 @@ function reduceFused(x: Tensor, A: number, R: number, B: number, kind: ReduceKin
   if (treeServes(A, R, B, kind)) {
     const C = chunksOf(A, R);
     const chunk = Math.ceil(R / C);
-    const input = fusedInput(prologue, x.shape, ROWS_FIELDS, 'reduceRows');
+    const input = fusedInput(prologue, x.shape, ROWS_FIELDS, 'reduceRows', kind);
     if (!input) return null;
     const partial = empty([A, C]);
     engine().dispatch(reduceRowsKernel(kind as RowKind, false, C === 1, input), [partial.buffer, ...input.buffers],
@@ -211,7 +219,7 @@ function reduceFused(x: Tensor, A: number, R: number, B: number, kind: ReduceKin
     partial.dispose();
     return out;
   }
-  const input = fusedInput(prologue, x.shape, REDUCE_FIELDS, 'reduce');
+  const input = fusedInput(prologue, x.shape, REDUCE_FIELDS, 'reduce', kind);
   if (!input) return null;
   const out = empty(outputsOf(kind) === 1 ? [A, B] : [2, A, B]);
   engine().dispatch(reduceKernel(kind, false, input), [out.buffer, ...input.buffers], input.params.pack({ ...input.values, A, R, B }), cappedGrid(A * B));
