@@ -210,11 +210,6 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   return exp(logSoftmaxAlong('softmax', x, axis));
 }
 
-/**
- * log-softmax as one op: y = x - logsumexp(x) along the axis, with d y = dx - sum(softmax dx)
- * (JVP) and x-bar = g - softmax sum(g) (VJP), softmax = exp(y). Both rules are written with the
- * library's ops, so they differentiate again.
- */
 /** log-softmax's last step: (x - m) - log(s), from the parts one reduction computes. */
 const logSoftmaxCode = { name: 'logSoftmax', expr: '(a - b) - c' };
 

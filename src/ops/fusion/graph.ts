@@ -35,9 +35,14 @@ const PARAM_BYTES = 256;
 
 let fusionOn = true;
 
-/** @internal Whether fusion is on (see setFusion). */
-export function fusionEnabled(): boolean {
-  return fusionOn;
+/**
+ * @internal x's pending node, when another pending op may read it in place (fusion on, not
+ * computed yet, made on the current, usable device); else null (read x's storage instead).
+ */
+export function pendingNode(x: Tensor): LazyNode | null {
+  const node = x.pending;
+  const e = currentEngine();
+  return fusionOn && node instanceof LazyNode && !node.realised && e !== null && node.owner === e && e.usable ? node : null;
 }
 
 /**
@@ -346,10 +351,8 @@ function fits(shape: Shape, inputs: Input[], ownScalars: number): boolean {
  * next op (dispatch it at once). Null when x has storage or cannot be fused here.
  */
 export function pendingPlan(x: Tensor): Plan | null {
-  const e = currentEngine();
-  const node = x.pending;
-  if (!fusionOn || !(node instanceof LazyNode) || node.reduce || node.realised || e === null || node.owner !== e || !e.usable) return null;
-  return planOf(node);
+  const node = pendingNode(x);
+  return node && !node.reduce ? planOf(node) : null;
 }
 
 /**
@@ -358,12 +361,11 @@ export function pendingPlan(x: Tensor): Plan | null {
  * pending x as the kernel's prologue; never, if it is dropped unread. The caller checked x.
  */
 export function lazyReduce(x: Tensor, A: number, R: number, B: number, kind: ReduceKind, shape: Shape): Tensor {
-  const e = currentEngine();
-  const pending = fusionOn && x.pending instanceof LazyNode && !x.pending.realised && e !== null && x.pending.owner === e && e.usable;
+  const pending = pendingNode(x);
   let input: Input;
   if (pending) {
-    input = x.pending as LazyNode;
-    input.retain();
+    input = pending;
+    pending.retain();
   } else input = leafOf(x.storage, x.dtype, 0, contiguousStrides(x.shape));
   checkAllocatable(shape, 'f32');
   const spec: ReduceSpec = { kind, A, R, B, inShape: [...x.shape] };
@@ -402,9 +404,7 @@ export function lazyElementwise(op: OpCode, operands: readonly LazyOperand[], sh
     if (x instanceof Tensor && !(x.pending instanceof LazyNode && !x.pending.realised)) void x.storage;
     else if (typeof x === 'object' && 'part' in x) void x.part.storage;
   }
-  const e = currentEngine();
-  const pendingHere = (x: LazyOperand): x is Tensor =>
-    fusionOn && x instanceof Tensor && x.pending instanceof LazyNode && !x.pending.realised && e !== null && x.pending.owner === e && e.usable;
+  const pendingHere = (x: LazyOperand): x is Tensor => x instanceof Tensor && pendingNode(x) !== null;
   const sameShape = (x: Tensor) => x.rank === shape.length && x.shape.every((d, i) => d === shape[i]);
   // A pending input of another shape (a broadcast) is recomputed per element it is read at: a
   // copy of its graph reading its leaves through broadcast strides (./remap.ts).
@@ -428,10 +428,11 @@ export function lazyElementwise(op: OpCode, operands: readonly LazyOperand[], sh
   }
   const ins = inputs();
   // Each use takes a reference: the input's node gets one more; a copy hands over the one it was made with.
+  const made = new Set(copies.values());
   const used = new Set<LazyNode>();
   for (const x of ins) {
     if (!(x instanceof LazyNode)) continue;
-    if ([...copies.values()].includes(x) && !used.has(x)) used.add(x);
+    if (made.has(x) && !used.has(x)) used.add(x);
     else x.retain();
   }
   for (const c of copies.values()) if (c && !used.has(c)) c.release();

@@ -2,12 +2,11 @@
 // input broadcast by its consumer, recomputed inline through broadcast strides when that is cheap,
 // and a pending value reshaped, when its flat index means the same under the new shape. The
 // copies are new nodes reading the same buffers; the original graph is left as it is.
-import { currentEngine } from '../../gpu/device.js';
 import { Tensor, sizeOf, type Shape } from '../../tensor.js';
 import { modeOf } from '../kernels/elementwise.js';
 import { contiguousStrides } from '../kernels/template.js';
 import { broadcastStrides } from '../shape.js';
-import { LazyNode, fusionEnabled, leafOf, type Input, type Leaf } from './graph.js';
+import { LazyNode, leafOf, pendingNode, type Input, type Leaf } from './graph.js';
 
 /**
  * x under a new shape (same number of elements), still pending, when x is pending and every
@@ -16,9 +15,8 @@ import { LazyNode, fusionEnabled, leafOf, type Input, type Leaf } from './graph.
  * and views its storage).
  */
 export function pendingReshape(x: Tensor, shape: Shape): Tensor | null {
-  const e = currentEngine();
-  const root = x.pending;
-  if (!fusionEnabled() || !(root instanceof LazyNode) || root.realised || e === null || root.owner !== e || !e.usable) return null;
+  const root = pendingNode(x);
+  if (!root) return null;
   const seen = new Set<LazyNode>();
   const flatOnly = (n: LazyNode): boolean => {
     if (seen.has(n)) return true;

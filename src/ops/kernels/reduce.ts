@@ -177,15 +177,39 @@ function fusedInput(prologue: Prologue, shape: readonly number[], fields: Record
  * computed first.
  */
 export function reduceARB(x: Tensor, A: number, R: number, B: number, kind: ReduceKind, prologue?: Prologue): Tensor {
-  if (prologue && sizeOf(x.shape) > 0) {
-    const fused = reduceFused(x, A, R, B, kind, prologue);
-    if (fused) return fused;
+  const tree = treeServes(A, R, B, kind);
+  const fused = prologue && sizeOf(x.shape) > 0
+    ? fusedInput(prologue, x.shape, tree ? ROWS_FIELDS : REDUCE_FIELDS, tree ? 'reduceRows' : 'reduce', kind)
+    : null;
+  if (!fused) checkInputs(x);
+  // What the kernel reads: the prologue's leaves, or x's buffer (then read as vec4 where it can).
+  const buffers = fused ? fused.buffers : [x.buffer];
+  const values = fused?.values ?? {};
+  if (tree) {
+    // Long rows: tree reduction per (row, chunk), then the partials. Chunks start on 16 bytes
+    // when rows do, so that they can be read as vec4.
+    const C = chunksOf(A, R);
+    const vec4 = !fused && R % 4 === 0;
+    const chunk = vec4 ? Math.ceil(R / C / 4) * 4 : Math.ceil(R / C);
+    const params = (fused?.params ?? ROWS_PARAMS) as ParamLayout<Record<string, ParamType>>;
+    const partial = empty([A, C]);
+    engine().dispatch(reduceRowsKernel(kind as RowKind, vec4, C === 1, fused ?? undefined), [partial.buffer, ...buffers],
+      params.pack({ ...values, A, R, C, chunk }), grid(A * C * WG, WG));
+    if (C === 1) return partial;
+    const out = reduceARB(partial, A, C, 1, kind);
+    partial.dispose();
+    return out;
   }
-  return reduceBuffer(x, A, R, B, kind);
+  const vec4 = !fused && B % 4 === 0;
+  const params = (fused?.params ?? REDUCE_PARAMS) as ParamLayout<Record<string, ParamType>>;
+  const out = empty(outputsOf(kind) === 1 ? [A, B] : [2, A, B]);
+  const units = (A * B) / (vec4 ? 4 : 1);
+  engine().dispatch(reduceKernel(kind, vec4, fused ?? undefined), [out.buffer, ...buffers], params.pack({ ...values, A, R, B: vec4 ? B / 4 : B }), cappedGrid(units));
+  return out;
 }
 
 /** Results per output: 2 for logSoftmaxParts (the shift, then log of the sum), else 1. */
-export function outputsOf(kind: ReduceKind): number {
+function outputsOf(kind: ReduceKind): number {
   return kind === 'logSoftmaxParts' ? 2 : 1;
 }
 
@@ -205,46 +229,3 @@ function chunksOf(A: number, R: number): number {
   return A >= 64 ? 1 : Math.min(Math.ceil(R / 1024), Math.ceil(64 / A));
 }
 
-function reduceFused(x: Tensor, A: number, R: number, B: number, kind: ReduceKind, prologue: Prologue): Tensor | null {
-  if (treeServes(A, R, B, kind)) {
-    const C = chunksOf(A, R);
-    const chunk = Math.ceil(R / C);
-    const input = fusedInput(prologue, x.shape, ROWS_FIELDS, 'reduceRows', kind);
-    if (!input) return null;
-    const partial = empty([A, C]);
-    engine().dispatch(reduceRowsKernel(kind as RowKind, false, C === 1, input), [partial.buffer, ...input.buffers],
-      input.params.pack({ ...input.values, A, R, C, chunk }), grid(A * C * WG, WG));
-    if (C === 1) return partial;
-    const out = reduceBuffer(partial, A, C, 1, kind);
-    partial.dispose();
-    return out;
-  }
-  const input = fusedInput(prologue, x.shape, REDUCE_FIELDS, 'reduce', kind);
-  if (!input) return null;
-  const out = empty(outputsOf(kind) === 1 ? [A, B] : [2, A, B]);
-  engine().dispatch(reduceKernel(kind, false, input), [out.buffer, ...input.buffers], input.params.pack({ ...input.values, A, R, B }), cappedGrid(A * B));
-  return out;
-}
-
-/** Reduces the buffer of x, viewed as [A, R, B]. */
-function reduceBuffer(x: Tensor, A: number, R: number, B: number, kind: ReduceKind): Tensor {
-  checkInputs(x);
-  if (treeServes(A, R, B, kind)) {
-    // Long rows: tree reduction per (row, chunk), then the partials. Chunks start on 16 bytes
-    // when rows do, so that they can be read as vec4.
-    const C = chunksOf(A, R);
-    const vec4 = R % 4 === 0;
-    const chunk = vec4 ? Math.ceil(R / C / 4) * 4 : Math.ceil(R / C);
-    const partial = empty([A, C]);
-    engine().dispatch(reduceRowsKernel(kind as RowKind, vec4, C === 1), [partial.buffer, x.buffer], ROWS_PARAMS.pack({ A, R, C, chunk }), grid(A * C * WG, WG));
-    if (C === 1) return partial;
-    const out = reduceBuffer(partial, A, C, 1, kind);
-    partial.dispose();
-    return out;
-  }
-  const out = empty(outputsOf(kind) === 1 ? [A, B] : [2, A, B]);
-  const vec4 = B % 4 === 0;
-  const units = (A * B) / (vec4 ? 4 : 1);
-  engine().dispatch(reduceKernel(kind, vec4), [out.buffer, x.buffer], REDUCE_PARAMS.pack({ A, R, B: vec4 ? B / 4 : B }), cappedGrid(units));
-  return out;
-}
