@@ -35,6 +35,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     workgroupBarrier();
   }
   if (valid && lid.x < p.N) {
-    c[(batch * p.M + row) * p.N + lid.x] = partial[0][lid.x];
+    store((batch * p.M + row) * p.N + lid.x, partial[0][lid.x]);
   }
 }

@@ -60,7 +60,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var j: u32 = 0u; j < 4u; j = j + 1u) {
       let col = tileCol + lid.x * 4u + j;
       if (row < p.M && col < p.N && batch < p.batch) {
-        c[cbase + row * p.N + col] = accs[i][j];
+        store(cbase + row * p.N + col, accs[i][j]);
       }
     }
   }

@@ -118,7 +118,6 @@ function scoped<T>(fn: () => T, realise: boolean): T {
     if (result instanceof Promise) {
       throw new Error('hypertape: tidy() takes a synchronous function; await outside it and dispose() what you keep.');
     }
-    if (realise) for (const t of tensorsIn(result)) if (!t.disposed) t.realise();
   } catch (e) {
     scopes.pop();
     for (const t of scope) if (!t.disposed) t.dispose();
@@ -126,10 +125,19 @@ function scoped<T>(fn: () => T, realise: boolean): T {
   }
   scopes.pop();
   const keepSet = new Set(tensorsIn(result));
-  for (const t of scope) {
-    if (keepSet.has(t)) track(t);
-    else if (!t.disposed) t.dispose();
+  // The scope's other tensors go first, then the results are computed: a pending result then
+  // knows which of the values it reads nothing else will (a matmul whose only reader is the
+  // result becomes its kernel's epilogue). Its pending graph holds what it reads.
+  for (const t of scope) if (!keepSet.has(t) && !t.disposed) t.dispose();
+  if (realise) {
+    try {
+      for (const t of keepSet) if (!t.disposed) t.realise();
+    } catch (e) {
+      for (const t of scope) if (keepSet.has(t) && !t.disposed) t.dispose();
+      throw e;
+    }
   }
+  for (const t of scope) if (keepSet.has(t)) track(t);
   return result;
 }
 

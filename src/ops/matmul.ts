@@ -4,6 +4,7 @@
 // from the result; the reshapes around the product carry the derivatives.
 import { Tensor, shapeStr, sizeOf } from '../tensor.js';
 import { checkF32, record, type Primitive } from './core.js';
+import { lazyMatmul } from './fusion/graph.js';
 import { matmulLaunch } from './kernels/matmul.js';
 import { broadcastShapes, broadcastTo, unbroadcast, liftTangent, reshape } from './shape.js';
 import { add } from './elementwise.js';
@@ -96,11 +97,15 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   };
   const [A, aBatch] = fit(a, ar, ac);
   const [B, bBatch] = fit(b, br, bc);
-  const out = matmulLaunch(A, B, {
+  const layout = {
     M, N, K, batch,
     aBatch, aRow: transA ? 1 : ac, aCol: transA ? ac : 1,
     bBatch, bRow: transB ? 1 : bc, bCol: transB ? bc : 1,
-  }, [...batchShape, M, N]);
+  };
+  const outShape = [...batchShape, M, N];
+  // Pending (computed when needed, or as the kernel of the elementwise graph that reads it);
+  // an empty product or K = 0 (zeros) at once.
+  const out = K > 0 && sizeOf(outShape) > 0 ? lazyMatmul(A, B, layout, outShape) : matmulLaunch(A, B, layout, outShape);
   if (A !== a) A.dispose();
   if (B !== b) B.dispose();
   if (out.shape.length !== batchShape.length + 2) throw new Error(`hypertape internal: matmul shape ${shapeStr(out.shape)}`);

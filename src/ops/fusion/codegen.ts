@@ -24,8 +24,12 @@ export interface OpCode {
 /** How the kernel walks an operand after merging dims: contiguous, one value for all elements, or by strides. */
 export type Mode = 'contig' | 'scalar' | 'strided';
 
-/** An argument of a node: leaf k (a bound buffer), constant k (a number in the parameters) or node k (computed earlier). */
-export type Arg = { leaf: number } | { constant: number } | { node: number };
+/**
+ * An argument of a node: leaf k (a bound buffer), constant k (a number in the parameters), node k
+ * (computed earlier) or `acc`, the value of the kernel this graph is the epilogue of (a matmul's
+ * element, in `fn epilogue(i, acc)`).
+ */
+export type Arg = { leaf: number } | { constant: number } | { node: number } | { acc: true };
 
 /** One op applied to its arguments. */
 export interface PlanNode {
@@ -142,13 +146,13 @@ function opFunctions(nodes: PlanNode[], argTypes: (n: PlanNode) => DType[]): { f
 
 /** The nodes' WGSL functions (one per distinct op and argument types) and their definitions. */
 function nodeFunctions(k: KernelShape): { fnOf: OpFn[]; defs: string[] } {
-  const nodeType = (a: Arg): DType => ('leaf' in a ? k.dtypes[a.leaf + 1]! : 'constant' in a ? 'f32' : k.nodes[a.node]!.dtype);
+  const nodeType = (a: Arg): DType => ('leaf' in a ? k.dtypes[a.leaf + 1]! : 'node' in a ? k.nodes[a.node]!.dtype : 'f32');
   return opFunctions(k.nodes, (n) => n.args.map(nodeType));
 }
 
 /** One `let n<j> = op(args)` per node, leaf k read as `leafValue(k)`; the last one is the root. */
 function evaluateNodes(k: KernelShape, fnOf: OpFn[], indent: string, leafValue: (j: number) => string): string[] {
-  const argText = (a: Arg): string => ('leaf' in a ? leafValue(a.leaf) : 'constant' in a ? lane('constants', a.constant) : `n${a.node}`);
+  const argText = (a: Arg): string => ('leaf' in a ? leafValue(a.leaf) : 'constant' in a ? lane('constants', a.constant) : 'node' in a ? `n${a.node}` : 'acc');
   return k.nodes.map((n, j) => {
     const fn = fnOf[j]!;
     const args = n.args.map(argText);
@@ -188,11 +192,14 @@ function scalarUnit(k: KernelShape, fnOf: OpFn[], indent: string): string[] {
   return [...lines.map((l) => indent + l), ...evaluateNodes(k, fnOf, indent, (j) => `l${j}`)];
 }
 
-/** The storage bindings of the leaves: in<j> at binding j + 2 (binding 1 is the output). */
-function leafBindings(k: KernelShape): string {
+/**
+ * The storage bindings of the leaves: in<j> at binding j + `first` (2 in an elementwise kernel,
+ * whose binding 1 is the output; after the host kernel's own bindings for a prologue or epilogue).
+ */
+function leafBindings(k: KernelShape, first = 2): string {
   const type = (d: DType) => (k.vec4 ? `vec4<${d}>` : d);
   return k.dtypes.slice(1)
-    .map((d, j) => `@group(0) @binding(${j + 2}) var<storage, read> in${j}: array<${type(d)}>;`)
+    .map((d, j) => `@group(0) @binding(${j + first}) var<storage, read> in${j}: array<${type(d)}>;`)
     .join('\n');
 }
 
@@ -204,17 +211,23 @@ function helpers(): string {
 }
 
 /**
- * An elementwise graph as the input of another kernel (a reduction): `fn load(i: u32) -> f32`
- * computes the graph's root at flat index i of its shape, reading the leaves bound at 2, 3, ...
- * (`k` has no vec4 units; its output slot, operand 0, is unused). Returns the load function with
- * the bindings and op functions it needs (`generated`, for the kernel log), the same with the
- * shared helpers (`code`), and the parameter fields the caller adds to its own block.
+ * An elementwise graph as a function of another kernel, with the graph's leaves bound from
+ * binding `firstBinding` on (after the host kernel's own):
+ *  - 'load', a reduction's prologue: `fn load(i: u32) -> f32` computes the graph's root at flat
+ *    index i of its shape (the reduction reads its input through it);
+ *  - 'epilogue', a matmul's: `fn epilogue(i: u32, acc: f32) -> T` computes the root at flat index
+ *    i of C from acc, C's element there (the graph's `{ acc }` argument), as the kernel stores it.
+ * `k` has no vec4 units; its output slot, operand 0, is unused. Returns the function with the
+ * bindings and op functions it needs (`generated`, for the kernel log), the same with the shared
+ * helpers (`code`), and the parameter fields the caller adds to its own block.
  */
-export function prologueWgsl(k: KernelShape): { code: string; generated: string; fields: Record<string, ParamType> } {
-  if (k.vec4) throw new Error('hypertape internal: a prologue is generated without vec4 units');
+export function graphFunctionWgsl(k: KernelShape, role: 'load' | 'epilogue', firstBinding: number): { code: string; generated: string; fields: Record<string, ParamType> } {
+  if (k.vec4) throw new Error(`hypertape internal: a ${role} function is generated without vec4 units`);
   const { fnOf, defs } = nodeFunctions(k);
-  const load = ['fn load(i: u32) -> f32 {', ...scalarUnit(k, fnOf, '  '), `  return n${k.nodes.length - 1};`, '}'].join('\n');
-  const generated = [leafBindings(k), '', ...defs.flatMap((d) => [d, '']), load].join('\n');
+  const root = k.nodes[k.nodes.length - 1]!;
+  const head = role === 'load' ? 'fn load(i: u32) -> f32 {' : `fn epilogue(i: u32, acc: f32) -> ${root.dtype} {`;
+  const fn = [head, ...scalarUnit(k, fnOf, '  '), `  return n${k.nodes.length - 1};`, '}'].join('\n');
+  const generated = [leafBindings(k, firstBinding), '', ...defs.flatMap((d) => [d, '']), fn].join('\n');
   return { code: `${helpers()}\n${generated}`, generated, fields: kernelParamFields(k) };
 }
 

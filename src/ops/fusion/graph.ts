@@ -22,6 +22,7 @@ import { currentEngine, engine } from '../../gpu/device.js';
 import { setWriteHook, type Engine } from '../../gpu/engine.js';
 import { Storage, Tensor, checkAllocatable, shapeStr, sizeOf, type DType, type PendingValue, type Shape } from '../../tensor.js';
 import { launchElementwise, modeOf, type BufferOperand } from '../kernels/elementwise.js';
+import { checkMatmulGrid, matmulBuffers, matmulEpilogue, type Epilogue, type MatmulLayout } from '../kernels/matmul.js';
 import { reduceARB, type ReduceKind } from '../kernels/reduce.js';
 import { contiguousStrides } from '../kernels/template.js';
 import { broadcastStrides } from '../shape.js';
@@ -128,11 +129,21 @@ export interface ReduceSpec {
 }
 
 /**
+ * A pending matrix product C = op(A) op(B): its two inputs are A's and B's buffers, the layout
+ * says how the kernel reads them. Its node's shape is C's.
+ */
+export interface MatmulSpec {
+  layout: MatmulLayout;
+}
+
+/**
  * An op not computed yet: a node of a pending graph. Tensors hold it as their PendingValue;
  * consumers (later pending ops) hold it as an input. Reference counted: each tensor handle and
  * each consumer's use is one reference. Most nodes are elementwise; a node with a `reduce` spec
  * is a reduction, computed by its own kernel (with its pending input as the kernel's prologue)
  * when a consumer is computed or its value is needed, and never if its value is dropped unread.
+ * A node with a `matmul` spec is a matrix product, computed by its own kernel, or by the kernel of
+ * the one elementwise graph that reads it, as that graph's epilogue (see `epilogueSource`).
  */
 export class LazyNode implements PendingValue {
   private refs = 1;
@@ -146,12 +157,18 @@ export class LazyNode implements PendingValue {
   readonly owner: Engine = engine();
 
   /** Takes over one reference to each input node; retains each leaf's storage. */
-  constructor(readonly op: OpCode, readonly scalars: readonly number[], readonly shape: Shape, readonly dtype: DType, inputs: Input[], readonly reduce: ReduceSpec | null = null) {
+  constructor(readonly op: OpCode, readonly scalars: readonly number[], readonly shape: Shape, readonly dtype: DType, inputs: Input[],
+    readonly reduce: ReduceSpec | null = null, readonly matmul: MatmulSpec | null = null) {
     this.inputs = inputs;
     for (const x of inputs) {
       if (x instanceof LazyNode) x.consumers.add(this);
       else if ('storage' in x) keepLeaf(x, this);
     }
+  }
+
+  /** An elementwise op (fusible into its consumers), not a reduction or a matmul (computed by kernels of their own). */
+  get elementwise(): boolean {
+    return this.reduce === null && this.matmul === null;
   }
 
   /** True once computed. */
@@ -193,12 +210,26 @@ export class LazyNode implements PendingValue {
         'dispose() on it is harmless.');
     }
     if (this.reduce) return this.finish(this.reduceNow(this.reduce));
-    const plan = planOf(this);
+    if (this.matmul) return this.finish(this.matmulNow(this.matmul)!);
+    const src = this.epilogueSource();
+    let plan = planOf(this, src?.m ?? null);
+    // The matmul's own bindings (C, A, B, and the epilogue's result beside a kept C) and the
+    // graph's leaves within the storage-buffer limit, the parameters within their block.
+    const bindings = src ? plan.leaves.length + (src.exclusive ? 3 : 4) : 0;
+    const epi = src && bindings <= engine().device.limits.maxStorageBuffersPerShaderStage ? matmulEpilogue(plan, this.shape, !src.exclusive) : null;
+    if (src && !epi) {
+      // It would not fit one kernel: C is computed first and read as a buffer.
+      src.m.realise();
+      plan = planOf(this);
+    }
     const e = engine();
     const bytes = sizeOf(this.shape) * 4;
     const out = new Storage(e.acquireBuffer(bytes), bytes);
     try {
-      launchElementwise({
+      if (src && epi) {
+        const c = src.m.matmulNow(src.m.matmul!, { fn: epi, out, exclusive: src.exclusive });
+        if (c) src.m.finish(c);
+      } else launchElementwise({
         shape: this.shape,
         out: { storage: out, dtype: this.dtype, offset: 0, strides: contiguousStrides(this.shape) },
         leaves: plan.leaves,
@@ -213,11 +244,68 @@ export class LazyNode implements PendingValue {
     return this.finish(out);
   }
 
+  /**
+   * The pending matmul this elementwise node's kernel computes, with the node's graph as the
+   * matmul's epilogue (one kernel for both), or null: a matmul the graph reads (an f32 result
+   * of the same number of elements). `exclusive` when nothing else can need C afterwards: no
+   * reference to it but the graph's (no tensor handle, no other consumer), through nodes that are
+   * referenced only within the graph. Then C is not written out at all; otherwise the kernel
+   * stores C as well, and C is computed (once) by the same dispatch.
+   */
+  private epilogueSource(): { m: LazyNode; exclusive: boolean } | null {
+    if (this.dtype !== 'f32') return null;
+    const uses = new Map<LazyNode, number>();
+    const walk = (n: LazyNode): void => {
+      for (const x of n.inputs) {
+        if (!(x instanceof LazyNode) || x.realised) continue;
+        const k = uses.get(x) ?? 0;
+        uses.set(x, k + 1);
+        if (k === 0 && x.elementwise) walk(x);
+      }
+    };
+    walk(this);
+    const reach = new Map<LazyNode, boolean>();
+    const reaches = (n: LazyNode, m: LazyNode): boolean => {
+      if (n === m) return true;
+      if (!n.elementwise) return false;
+      let r = reach.get(n);
+      if (r === undefined) reach.set(n, (r = n.inputs.some((x) => x instanceof LazyNode && !x.realised && reaches(x, m))));
+      return r;
+    };
+    let shared: LazyNode | null = null;
+    for (const m of uses.keys()) {
+      if (!m.matmul || sizeOf(m.shape) !== sizeOf(this.shape)) continue;
+      reach.clear();
+      if ([...uses].every(([n, k]) => !reaches(n, m) || n.refs === k)) return { m, exclusive: true };
+      shared ??= m;
+    }
+    return shared && { m: shared, exclusive: false };
+  }
+
+  /**
+   * The matmul's kernel: C into a new storage, returned. With an epilogue, its result goes to
+   * `epilogue.out`; C is then stored too (and returned) unless the epilogue is exclusive (null
+   * returned: this node is never computed itself).
+   */
+  private matmulNow(spec: MatmulSpec, epilogue?: { fn: Epilogue; out: Storage; exclusive: boolean }): Storage | null {
+    const [a, b] = this.inputs as Leaf[];
+    const bytes = sizeOf(this.shape) * 4;
+    const c = epilogue?.exclusive ? null : new Storage(engine().acquireBuffer(bytes), bytes);
+    try {
+      const epi = epilogue && { fn: epilogue.fn, out: c ? epilogue.out.buffer : undefined };
+      matmulBuffers((c ?? epilogue!.out).buffer, a!.storage.buffer, b!.storage.buffer, spec.layout, epi);
+    } catch (err) {
+      c?.release();
+      throw err;
+    }
+    return c;
+  }
+
   /** The reduction's kernel: its input computed as it is read when pending, else read from its buffer. */
   private reduceNow(r: ReduceSpec): Storage {
     let x = this.inputs[0]!;
-    // A pending reduction as the input is computed first (then x is a leaf).
-    if (x instanceof LazyNode && x.reduce) x.realise();
+    // A pending reduction or matmul as the input is computed first (then x is a leaf).
+    if (x instanceof LazyNode && !x.elementwise) x.realise();
     x = this.inputs[0]!;
     let input: Tensor;
     let prologue: Plan | undefined;
@@ -241,6 +329,7 @@ export class LazyNode implements PendingValue {
 
   /** Stores the computed value: consumers read it from now on, and this node reads nothing. */
   private finish(out: Storage): Storage {
+    if (this.result) throw new Error(`hypertape internal: a pending ${this.op.name} computed twice`);
     this.result = out;
     // Consumers now read the stored value, and this node reads nothing.
     for (const c of [...this.consumers]) c.replaceInput(this, out);
@@ -271,7 +360,8 @@ export interface Plan {
   scalars: (readonly number[])[];
 }
 
-function planOf(root: LazyNode): Plan {
+/** The plan of `root`'s kernel; `acc` (a pending matmul it reads) becomes the `{ acc }` argument of an epilogue. */
+function planOf(root: LazyNode, acc: LazyNode | null = null): Plan {
   const plan: Plan = { nodes: [], leaves: [], constants: [], scalars: [] };
   const leafIndex = new Map<string, number>();
   const constIndex = new Map<number, number>();
@@ -279,9 +369,11 @@ function planOf(root: LazyNode): Plan {
   const visit = (node: LazyNode): number => {
     const seen = nodeIndex.get(node);
     if (seen !== undefined) return seen;
-    // Pending reductions it reads are computed first (each by its own kernel), then read as buffers.
-    for (const x of [...node.inputs]) if (x instanceof LazyNode && x.reduce) x.realise();
+    // Pending reductions and matmuls it reads (but acc) are computed first (each by its own
+    // kernel), then read as buffers.
+    for (const x of [...node.inputs]) if (x instanceof LazyNode && !x.elementwise && x !== acc) x.realise();
     const args: Arg[] = node.inputs.map((x): Arg => {
+      if (x === acc) return { acc: true };
       if (x instanceof LazyNode) return { node: visit(x) };
       if ('storage' in x) {
         let k = leafIndex.get(x.key);
@@ -325,9 +417,9 @@ function fits(shape: Shape, inputs: Input[], ownScalars: number): boolean {
   const constants = new Set<number>();
   let scalarNodes = ownScalars;
   const walk = (x: Input): void => {
-    if (x instanceof LazyNode && x.reduce) {
+    if (x instanceof LazyNode && !x.elementwise) {
       // Computed before the kernel, then bound as a buffer (read contiguously).
-      leaves.add(`reduce|${nodeId(x)}`);
+      leaves.add(`own|${nodeId(x)}`);
     } else if (x instanceof LazyNode) {
       if (nodes.has(x)) return;
       nodes.add(x);
@@ -352,7 +444,7 @@ function fits(shape: Shape, inputs: Input[], ownScalars: number): boolean {
  */
 export function pendingPlan(x: Tensor): Plan | null {
   const node = pendingNode(x);
-  return node && !node.reduce ? planOf(node) : null;
+  return node && node.elementwise ? planOf(node) : null;
 }
 
 /**
@@ -375,6 +467,21 @@ export function lazyReduce(x: Tensor, A: number, R: number, B: number, kind: Red
 }
 
 const nodeId = idsOf<LazyNode>();
+
+/**
+ * C = op(A) op(B) (`l` says how; C of `shape`, K >= 1), pending: computed when its value is
+ * needed or a consumer is computed, as the epilogue's host when one elementwise graph is its only
+ * reader, and never if it is dropped unread. Pending A or B are computed first. The caller
+ * checked shapes and dtypes.
+ */
+export function lazyMatmul(a: Tensor, b: Tensor, l: MatmulLayout, shape: Shape): Tensor {
+  checkAllocatable(shape, 'f32');
+  checkMatmulGrid(l);
+  const inputs = [a, b].map((t) => leafOf(t.storage, t.dtype, 0, contiguousStrides(t.shape)));
+  const out = new Tensor(new LazyNode({ name: 'matmul', expr: '' }, [], shape, 'f32', inputs, null, { layout: l }), shape, 'f32');
+  if (!fusionOn) out.realise();
+  return out;
+}
 
 /**
  * Part of a tensor's buffer read as a tensor of its own: the `shape` (contiguous) elements that
@@ -446,7 +553,7 @@ function graphSize(root: LazyNode): number {
   const walk = (n: LazyNode): void => {
     if (seen.has(n)) return;
     seen.add(n);
-    if (!n.reduce) for (const x of n.inputs) if (x instanceof LazyNode) walk(x);
+    if (n.elementwise) for (const x of n.inputs) if (x instanceof LazyNode) walk(x);
   };
   walk(root);
   return seen.size;

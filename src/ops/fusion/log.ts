@@ -13,7 +13,10 @@ export interface KernelLogEntry {
    * left out; `code` has everything).
    */
   wgsl: string;
-  /** The complete shader as compiled. */
+  /**
+   * The complete shader as compiled; for a reduction's prologue or a matmul's epilogue, the
+   * generated function with the shared helpers, as spliced into its host kernel's template.
+   */
   code: string;
 }
 

@@ -21,8 +21,8 @@ export function pendingReshape(x: Tensor, shape: Shape): Tensor | null {
   const flatOnly = (n: LazyNode): boolean => {
     if (seen.has(n)) return true;
     seen.add(n);
-    // A reduction is realised and viewed instead: a copy would compute it again.
-    if (n.reduce) return false;
+    // A reduction or matmul is realised and viewed instead: a copy would compute it again.
+    if (!n.elementwise) return false;
     return n.inputs.every((y) => (y instanceof LazyNode ? flatOnly(y) : !('storage' in y) || modeOf(n.shape, y.strides) !== 'strided'));
   };
   if (!flatOnly(root)) return null;
@@ -45,8 +45,8 @@ const ONE_VALUE_NODES = 16;
  * buffers) of at most ONE_VALUE_NODES nodes, which costs no memory traffic to recompute.
  */
 export function broadcastCopy(root: LazyNode, shape: Shape): LazyNode | null {
-  if (root.reduce) {
-    // A reduction broadcast is computed and read through broadcast strides.
+  if (!root.elementwise) {
+    // A reduction or matmul broadcast is computed and read through broadcast strides.
     root.realise();
     return null;
   }
@@ -57,8 +57,8 @@ export function broadcastCopy(root: LazyNode, shape: Shape): LazyNode | null {
     if (nodes.has(n)) return true;
     nodes.add(n);
     if (/\bi\b/.test(n.op.expr)) return false;
-    // Pending reductions it reads are computed now (the copy reads them as buffers).
-    for (const x of [...n.inputs]) if (x instanceof LazyNode && x.reduce) x.realise();
+    // Pending reductions and matmuls it reads are computed now (the copy reads them as buffers).
+    for (const x of [...n.inputs]) if (x instanceof LazyNode && !x.elementwise) x.realise();
     for (const x of n.inputs) {
       if (x instanceof LazyNode) {
         if (!walk(x)) return false;
@@ -78,7 +78,7 @@ export function broadcastCopy(root: LazyNode, shape: Shape): LazyNode | null {
 function copyGraph(root: LazyNode, shape: Shape, strides: (leaf: Leaf, from: Shape) => readonly number[]): LazyNode {
   const made = new Map<LazyNode, LazyNode>();
   const copy = (n: LazyNode): LazyNode => {
-    if (n.reduce) throw new Error('hypertape internal: copyGraph reached a pending reduction (its callers exclude them)');
+    if (!n.elementwise) throw new Error(`hypertape internal: copyGraph reached a pending ${n.op.name} (its callers exclude reductions and matmuls)`);
     let c = made.get(n);
     if (c) {
       c.retain();

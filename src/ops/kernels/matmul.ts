@@ -10,6 +10,7 @@ import type { Kernel } from '../../gpu/engine.js';
 import { empty, type Shape, type Tensor } from '../../tensor.js';
 import { elementwise } from './elementwise.js';
 import { checkInputs, grid, kernel, memoKernel, WG } from './template.js';
+import { graphFunction, type Graph, type GraphFunction } from './graph-function.js';
 import { paramLayout } from './params.js';
 
 /**
@@ -17,16 +18,65 @@ import { paramLayout } from './params.js';
  * operand addressed through strides (a batch stride of 0 broadcasts; a transposed operand swaps
  * its row and column strides); C's own strides serve the kernel that writes C transposed.
  */
-const MATMUL_PARAMS = paramLayout({
+const MATMUL_FIELDS = {
   M: 'u32', N: 'u32', K: 'u32', batch: 'u32',
   aBatch: 'u32', aRow: 'u32', aCol: 'u32',
   bBatch: 'u32', bRow: 'u32', bCol: 'u32',
   cBatch: 'u32', cRow: 'u32', cCol: 'u32',
-});
+} as const;
+const MATMUL_PARAMS = paramLayout(MATMUL_FIELDS);
 
-/** The parameter struct and the bindings shared by the matmul kernels, with B's element type. */
-function matmulParams(bType = 'f32'): string {
-  return matmulParamsSrc.replace('{{PARAMS}}', MATMUL_PARAMS.wgsl).replace('{{B_T}}', bType);
+/**
+ * The parameter struct, the bindings and the `store(i, v)` shared by the matmul kernels, with B's
+ * element type; with an epilogue, its function, its parameters after the matmul's, and stores
+ * through it.
+ */
+function matmulParams(bType: string, epi: EpilogueLaunch | undefined): string {
+  // With C kept, the epilogue's result has a binding of its own (2), before A's and B's.
+  const keep = epi?.out !== undefined;
+  return matmulParamsSrc
+    .replace('{{PARAMS}}', (epi?.fn.params ?? MATMUL_PARAMS).wgsl)
+    .replace('{{A_AT}}', keep ? '3' : '2')
+    .replace('{{B_AT}}', keep ? '4' : '3')
+    .replace('{{B_T}}', bType)
+    .replace('{{EPILOGUE}}', !epi ? '' : `${keep ? '@group(0) @binding(2) var<storage, read_write> e: array<f32>;\n' : ''}${epi.fn.code}`)
+    .replace('{{STORE}}', !epi ? 'c[i] = v;' : keep ? 'c[i] = v;\n  e[i] = epilogue(i, v);' : 'c[i] = epilogue(i, v);');
+}
+
+/** An epilogue as a launch gets it: its function, and where its result goes when C is stored too. */
+export interface EpilogueLaunch {
+  fn: Epilogue;
+  /** The epilogue's result, when C is written to `out` as well; else C's own buffer gets it. */
+  out?: GPUBuffer;
+}
+
+/** A matmul kernel as the engine takes it: two writable bindings when an epilogue's result sits beside C. */
+function matmulKernel(k: Kernel, epi: EpilogueLaunch | undefined): Kernel {
+  return epi?.out ? { ...k, writable: 2 } : k;
+}
+
+/** The part of kernel cache keys that an epilogue adds. */
+function epiKey(epi: EpilogueLaunch | undefined): string {
+  return epi ? `${epi.fn.key}|${epi.out ? 'keep' : ''}` : '';
+}
+
+/**
+ * A pending elementwise graph over C computed as the matmul stores C (one kernel, C never written
+ * out on its own): made by {@link matmulEpilogue}.
+ */
+export type Epilogue = GraphFunction;
+
+/**
+ * `graph` (whose `{ acc }` argument is C's element) as the epilogue of a matmul with output
+ * `shape`, or null when the kernel's parameters would not fit (then compute C first).
+ */
+export function matmulEpilogue(graph: Graph, shape: readonly number[], keepC: boolean): Epilogue | null {
+  return graphFunction(graph, shape, 'f32', {
+    role: 'epilogue', firstBinding: keepC ? 5 : 4, fields: MATMUL_FIELDS, host: keepC ? 'matmul, C kept' : 'matmul', hostOp: 'matmul',
+    note: keepC
+      ? 'then the matmul kernel (shaders/matmul*.wgsl, chosen per shape and adapter) stores each element i of C, and epilogue(i, acc) in e'
+      : 'then the matmul kernel (shaders/matmul*.wgsl, chosen per shape and adapter) stores epilogue(i, acc) in place of each element i of C',
+  });
 }
 /** A batched matrix product C = op(A) op(B) as the kernels see it: sizes and element strides. */
 export interface MatmulLayout {
@@ -106,8 +156,8 @@ export function matmulVariant(l: MatmulLayout): MatmulVariantName {
 }
 
 /** The register-blocked kernel with 8x8 blocks; B as vec4 when `bVec4`. */
-function blockedKernel(bVec4: boolean): Kernel {
-  return memoKernel(`matmulBlocked|${bVec4}`, () => {
+function blockedKernel(bVec4: boolean, epi?: EpilogueLaunch): Kernel {
+  return memoKernel(`matmulBlocked|${bVec4}|${epiKey(epi)}`, () => {
     const RM = 8;
     const RN = 8;
     const setup: string[] = [];
@@ -129,10 +179,10 @@ function blockedKernel(bVec4: boolean): Kernel {
     }
     for (let i = 0; i < RM; i++) {
       store.push(`  if (row0 + ${i}u < p.M) {`);
-      for (let j = 0; j < RN; j++) store.push(`    if (col0 + ${j}u < p.N) { c[cbase + (row0 + ${i}u) * p.N + col0 + ${j}u] = acc${i}_${j >> 2}[${j & 3}]; }`);
+      for (let j = 0; j < RN; j++) store.push(`    if (col0 + ${j}u < p.N) { store(cbase + (row0 + ${i}u) * p.N + col0 + ${j}u, acc${i}_${j >> 2}[${j & 3}]); }`);
       store.push('  }');
     }
-    return kernel(matmulSrc, { RM, RN, MATMUL_PARAMS: matmulParams(bVec4 ? 'vec4<f32>' : 'f32'), SETUP: setup.join('\n'), STEP: step.join('\n'), STORE: store.join('\n') });
+    return matmulKernel(kernel(matmulSrc, { RM, RN, MATMUL_PARAMS: matmulParams(bVec4 ? 'vec4<f32>' : 'f32', epi), SETUP: setup.join('\n'), STEP: step.join('\n'), STORE: store.join('\n') }), epi);
   });
 }
 
@@ -140,9 +190,9 @@ const ROWS_R = 4; // rows of C per invocation (2, 4 and 8 measured: 4 is fastest
 const ROWS_U = 2; // values of k per loop iteration (1, 2 and 4 measured)
 
 /** The 'rows' kernel for N columns; B shared through shuffles across `lanes` when lanes > 0. */
-function rowsKernel(N: number, lanes: number): Kernel {
+function rowsKernel(N: number, lanes: number, epi?: EpilogueLaunch): Kernel {
   const R = ROWS_R;
-  return memoKernel(`matmulRows|${N}|${lanes}`, () => {
+  return memoKernel(`matmulRows|${N}|${lanes}|${epiKey(epi)}`, () => {
     const WG = lanes || 8;
     const setup: string[] = [];
     for (let i = 0; i < R; i++) setup.push(`  let ra${i} = ab + min(base + ${i * WG}u, p.M - 1u) * p.aRow;`);
@@ -172,11 +222,11 @@ function rowsKernel(N: number, lanes: number): Kernel {
     for (let i = 0; i < R; i++) {
       store.push(`  if (base + ${i * WG}u < p.M && batch < p.batch) {`);
       store.push(`    let cr = batch * p.cBatch + (base + ${i * WG}u) * p.cRow;`);
-      for (let j = 0; j < N; j++) store.push(`    c[cr + ${j}u * p.cCol] = c${i}_${j};`);
+      for (let j = 0; j < N; j++) store.push(`    store(cr + ${j}u * p.cCol, c${i}_${j});`);
       store.push('  }');
     }
-    return kernel(matmulRowsSrc, {
-      MATMUL_PARAMS: matmulParams(),
+    return matmulKernel(kernel(matmulRowsSrc, {
+      MATMUL_PARAMS: matmulParams('f32', epi),
       ENABLE: lanes ? 'enable subgroups;' : '',
       LANE_ARG: lanes ? ', @builtin(subgroup_invocation_id) lane: u32' : '',
       SHUFFLE: lanes ? `across ${lanes} invocations` : 'here without subgroups: each invocation reads B itself',
@@ -187,37 +237,70 @@ function rowsKernel(N: number, lanes: number): Kernel {
       STEP: step(Array.from({ length: ROWS_U }, (_, u) => `k + ${u}u`)),
       STEP1: step(['k']),
       STORE: store.join('\n'),
-    });
+    }), epi);
   });
 }
 
-function checkGrid(what: string, l: MatmulLayout, ...dims: number[]): void {
-  if (dims.some((d) => d > 65535)) {
-    throw new Error(`hypertape: matmul of ${l.batch} x [${l.M}, ${l.K}] @ [${l.K}, ${l.N}] needs a ${what} grid of [${dims.join(', ')}] workgroups, over the limit of 65,535 per dimension`);
+/** The rows of C (or of C^T) one workgroup of the 'rows' kernel covers. */
+function rowsPerGroup(): number {
+  return (shuffleWidth() || 8) * ROWS_R;
+}
+
+/** The workgroup grid of `variant` for this product. */
+function gridOf(variant: MatmulVariantName, l: MatmulLayout): [number, number, number] {
+  switch (variant) {
+    case 'rows': return [Math.ceil((l.N <= SKINNY_MAX ? l.M : l.N) / rowsPerGroup()), l.batch, 1];
+    case 'splitk': { const [x, y] = grid(l.M * l.batch * WG, WG); return [x, y, 1]; }
+    case 'tiled': return [Math.ceil(l.N / 32), Math.ceil(l.M / 32), l.batch];
+    case 'blocked': return [Math.ceil(l.N / 64), Math.ceil(l.M / 64), l.batch];
   }
 }
 
+/**
+ * Throws, with the shapes, when the kernel this product gets would need a grid over the device's
+ * 65,535 workgroups per dimension (the lazy matmul checks when it is made, not when computed).
+ */
+export function checkMatmulGrid(l: MatmulLayout): void {
+  const variant = matmulVariant(l);
+  const dims = gridOf(variant, l);
+  if (dims.some((d) => d > 65535)) {
+    throw new Error(`hypertape: matmul of ${l.batch} x [${l.M}, ${l.K}] @ [${l.K}, ${l.N}] needs a ${variant} grid of [${dims.filter((d, i) => i < 2 || d > 1).join(', ')}] workgroups, over the limit of 65,535 per dimension`);
+  }
+}
+
+/** C = op(A) op(B) into a new tensor of `outShape`, now (one dispatch). The caller checked the shapes. */
 export function matmulLaunch(a: Tensor, b: Tensor, l: MatmulLayout, outShape: Shape): Tensor {
   checkInputs(a, b);
   const out = empty(outShape);
+  if (l.K === 0) {
+    elementwise({ shape: outShape, expr: '0.0', inputs: [], out: { tensor: out } });
+    return out;
+  }
   try {
-    return matmulInto(out, a, b, l, outShape);
+    matmulBuffers(out.buffer, a.buffer, b.buffer, l);
+    return out;
   } catch (e) {
     out.dispose(); // a grid over the device's limits throws before anything is encoded
     throw e;
   }
 }
 
-function matmulInto(out: Tensor, a: Tensor, b: Tensor, l: MatmulLayout, outShape: Shape): Tensor {
-  if (out.size === 0) return out;
-  if (l.K === 0) {
-    elementwise({ shape: outShape, expr: '0.0', inputs: [], out: { tensor: out } });
-    return out;
-  }
-  const buffers = [out.buffer, a.buffer, b.buffer];
+/**
+ * C = op(A) op(B) into `out` (C contiguous); with an epilogue (made by {@link matmulEpilogue}
+ * for this C's shape), epilogue(C) into `out` instead, or into `epi.out` with C into `out`.
+ * One dispatch; K >= 1 (matmulLaunch fills K = 0).
+ */
+export function matmulBuffers(out: GPUBuffer, a: GPUBuffer, b: GPUBuffer, l: MatmulLayout, epi?: EpilogueLaunch): void {
+  if (l.M * l.N * l.batch === 0) return;
+  if (l.K === 0) throw new Error('hypertape internal: matmulBuffers with K = 0 (matmulLaunch fills zeros)');
+  const buffers = [out, ...(epi?.out ? [epi.out] : []), a, b, ...(epi?.fn.buffers ?? [])];
+  const ia = epi?.out ? 2 : 1; // where A's buffer is in `buffers` (B's follows)
+  const pack = (p: Record<keyof typeof MATMUL_FIELDS, number>) => (epi ? epi.fn.params.pack({ ...epi.fn.values, ...p }) : MATMUL_PARAMS.pack(p));
   // C contiguous: cBatch = M N, cRow = N, cCol = 1 (only the rows kernel writes C transposed).
-  const params = MATMUL_PARAMS.pack({ ...l, cBatch: l.M * l.N, cRow: l.N, cCol: 1 });
+  const params = pack({ ...l, cBatch: l.M * l.N, cRow: l.N, cCol: 1 });
   const variant = matmulVariant(l);
+  checkMatmulGrid(l);
+  const g = gridOf(variant, l);
   if (variant === 'rows') {
     // Few columns: C = op(A) op(B) directly. Few rows: C^T = op(B)^T op(A)^T, written transposed.
     const lanes = shuffleWidth();
@@ -226,22 +309,17 @@ function matmulInto(out: Tensor, a: Tensor, b: Tensor, l: MatmulLayout, outShape
     const p = direct
       ? { M, N, K: l.K, batch: l.batch, aBatch: l.aBatch, aRow: l.aRow, aCol: l.aCol, bBatch: l.bBatch, bRow: l.bRow, bCol: l.bCol, cBatch: l.M * l.N, cRow: l.N, cCol: 1 }
       : { M, N, K: l.K, batch: l.batch, aBatch: l.bBatch, aRow: l.bCol, aCol: l.bRow, bBatch: l.aBatch, bRow: l.aCol, bCol: l.aRow, cBatch: l.M * l.N, cRow: 1, cCol: l.N };
-    const rows = (lanes || 8) * ROWS_R;
-    checkGrid('rows', l, Math.ceil(M / rows), l.batch);
-    engine().dispatch(rowsKernel(N, lanes), direct ? buffers : [out.buffer, b.buffer, a.buffer],
-      MATMUL_PARAMS.pack(p), [Math.ceil(M / rows), l.batch]);
+    if (!direct) [buffers[ia], buffers[ia + 1]] = [b, a];
+    engine().dispatch(rowsKernel(N, lanes, epi), buffers, pack(p), g);
   } else if (variant === 'splitk') {
     const NN = l.N <= 4 ? 4 : l.N <= 8 ? 8 : 16;
-    engine().dispatch(memoKernel(`matmulSplitk|${NN}`, () => kernel(matmulSkinnySrc, { NN, WG, MATMUL_PARAMS: matmulParams() })), buffers, params, grid(l.M * l.batch * WG, WG));
+    const k = memoKernel(`matmulSplitk|${NN}|${epiKey(epi)}`, () => matmulKernel(kernel(matmulSkinnySrc, { NN, WG, MATMUL_PARAMS: matmulParams('f32', epi) }), epi));
+    engine().dispatch(k, buffers, params, g);
   } else if (variant === 'tiled') {
-    const g = [Math.ceil(l.N / 32), Math.ceil(l.M / 32), l.batch];
-    checkGrid('tiled', l, ...g);
-    engine().dispatch(memoKernel('matmulTiled', () => kernel(matmulTiledSrc, { MATMUL_PARAMS: matmulParams() })), buffers, params, g as [number, number, number]);
+    const k = memoKernel(`matmulTiled|${epiKey(epi)}`, () => matmulKernel(kernel(matmulTiledSrc, { MATMUL_PARAMS: matmulParams('f32', epi) }), epi));
+    engine().dispatch(k, buffers, params, g);
   } else {
     const bVec4 = l.bCol === 1 && l.bRow % 4 === 0 && l.bBatch % 4 === 0;
-    const g = [Math.ceil(l.N / 64), Math.ceil(l.M / 64), l.batch];
-    checkGrid('blocked', l, ...g);
-    engine().dispatch(blockedKernel(bVec4), buffers, params, g as [number, number, number]);
+    engine().dispatch(blockedKernel(bVec4, epi), buffers, params, g);
   }
-  return out;
 }

@@ -7,11 +7,9 @@ import reduceRowsSrc from '../../../shaders/reduce_rows.wgsl';
 import { engine } from '../../gpu/device.js';
 import type { Kernel } from '../../gpu/engine.js';
 import { empty, sizeOf, type Tensor } from '../../tensor.js';
-import { prologueWgsl } from '../fusion/codegen.js';
-import { logKernel } from '../fusion/log.js';
-import { layOut, type ElementwiseLaunch } from './elementwise.js';
+import { graphFunction, type Graph, type GraphFunction } from './graph-function.js';
 import { paramLayout, type ParamLayout, type ParamType } from './params.js';
-import { cappedGrid, checkInputs, contiguousStrides, grid, kernel, memoKernel, WG } from './template.js';
+import { cappedGrid, checkInputs, grid, kernel, memoKernel, WG } from './template.js';
 
 /** shaders/reduce.wgsl: x is [A, R, B] with B counted in units (outputs, or vec4s of outputs). */
 const REDUCE_FIELDS = { A: 'u32', R: 'u32', B: 'u32' } as const;
@@ -25,14 +23,12 @@ const bufferInput = (T: string): string =>
   `@group(0) @binding(2) var<storage, read> x: array<${T}>;\n\nfn load(i: u32) -> ${T} {\n  return x[i];\n}`;
 
 /**
- * A reduction's input computed by an elementwise graph (its nodes, leaves, constants and scalars,
- * as the lazy ops layer plans them; `out` is not used) over the input's shape, instead of read
- * from a buffer.
+ * A reduction's input computed by an elementwise graph (as the lazy ops layer plans it) over the
+ * input's shape, instead of read from a buffer.
  */
-export type Prologue = Omit<ElementwiseLaunch, 'out' | 'shape'>;
+export type Prologue = Graph;
 
-/** The most parameter bytes a kernel binds (the engine's uniform slot). */
-const PARAM_BYTES = 256;
+type FusedInput = GraphFunction;
 
 /**
  * The reductions. 'maxShift' is max with an infinite result replaced by 0: the shift of
@@ -128,46 +124,13 @@ function reduceRowsKernel(kind: RowKind, vec4: boolean, last: boolean, input?: F
   });
 }
 
-/** A prologue made into a kernel's input: its WGSL, the parameter block with it, its values and buffers. */
-interface FusedInput {
-  key: string;
-  code: string;
-  params: ParamLayout<Record<string, ParamType>>;
-  values: Record<string, number | readonly number[]>;
-  buffers: GPUBuffer[];
-}
-
-const fusedInputs = new Map<string, { code: string; generated: string; params: ParamLayout<Record<string, ParamType>> }>();
-/** Prologues shown in the kernel log, by structure and reduction. */
-const logged = new Set<string>();
-
-/**
- * The prologue as the input of a kernel whose own parameters are `fields`, or null when the block
- * would pass the uniform slot's 256 bytes (the caller then computes the input first).
- */
+/** A prologue made into a reduction's input (`fn load(i)`), or null when the parameters would not fit. */
 function fusedInput(prologue: Prologue, shape: readonly number[], fields: Record<string, ParamType>, family: 'reduce' | 'reduceRows', kind: ReduceKind): FusedInput | null {
-  // Laid out as an elementwise launch over the input's shape whose output (operand 0, never
-  // written) is contiguous: the index i of load(i) is then the flat index into that shape.
-  const l = layOut({ ...prologue, shape, out: { dtype: 'f32', offset: 0, strides: contiguousStrides(shape) } }, false);
-  const key = `${family}|${JSON.stringify(l.shape)}`;
-  let built = fusedInputs.get(key);
-  if (!built) {
-    const p = prologueWgsl(l.shape);
-    built = { code: p.code, generated: p.generated, params: paramLayout({ ...fields, ...p.fields }) };
-    fusedInputs.set(key, built);
-  }
-  if (built.params.bytes > PARAM_BYTES) return null;
-  // The log shows each prologue once per reduction it feeds (the WGSL is the same for every kind).
-  if (!logged.has(`${key}|${kind}`)) {
-    logged.add(`${key}|${kind}`);
-    const file = family === 'reduce' ? 'reduce.wgsl' : 'reduce_rows.wgsl';
-    logKernel({
-      ops: [...l.shape.nodes.map((n) => n.op.name), kind],
-      wgsl: `${built.params.wgsl}\n${built.generated}\n// ... then the ${kind} reduction (shaders/${file}) reads its input with load(i)`,
-      code: built.code,
-    });
-  }
-  return { key, code: built.code, params: built.params, values: l.values, buffers: l.leafBuffers };
+  const file = family === 'reduce' ? 'reduce.wgsl' : 'reduce_rows.wgsl';
+  return graphFunction(prologue, shape, 'f32', {
+    role: 'load', firstBinding: 2, fields, host: family, hostOp: kind,
+    note: `then the ${kind} reduction (shaders/${file}) reads its input with load(i)`,
+  });
 }
 
 /**
