@@ -8,7 +8,7 @@
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> c: array<f32>;
-@group(0) @binding({{A_AT}}) var<storage, read> a: array<f32>;
+@group(0) @binding({{A_AT}}) var{{A_TYPE}};
 @group(0) @binding({{B_AT}}) var<storage, read> b: array<{{B_T}}>;
 {{EPILOGUE}}
 

@@ -67,7 +67,17 @@ export interface Kernel {
   code: string;
   /** How many storage bindings, from binding 1 on, are read-write (default 1: the output). */
   writable?: number;
+  /**
+   * Bindings (numbers, after the writable ones) that are sampled float textures instead of
+   * read-only storage buffers: the dispatch passes a GPUTextureView there (default none).
+   */
+  textures?: readonly number[];
+  /** Bindings (numbers) that are write-only rgba32float storage textures (a GPUTextureView there). */
+  storageTextures?: readonly number[];
 }
+
+/** What a dispatch binds from binding 1 on: storage buffers, and texture views where the kernel says. */
+export type Binding = GPUBuffer | GPUTextureView;
 
 /** Called before a command writes `buffer`; returns true if it recorded commands (see setWriteHook). */
 export type WriteHook = (buffer: GPUBuffer) => boolean;
@@ -81,6 +91,22 @@ let writeHook: WriteHook | null = null;
  */
 export function setWriteHook(fn: WriteHook | null): void {
   writeHook = fn;
+}
+
+const writeListeners: ((buffer: GPUBuffer) => void)[] = [];
+
+/**
+ * @internal Adds a function called, like the write hook, before any command writes a buffer
+ * (caches of a buffer's contents drop them: src/ops/kernels/matrix-texture.ts).
+ */
+export function addWriteListener(fn: (buffer: GPUBuffer) => void): void {
+  writeListeners.push(fn);
+}
+
+/** Tells the hook and the listeners that `buf` is about to be written; true if the hook recorded commands. */
+function beforeWrite(buf: GPUBuffer): boolean {
+  for (const l of writeListeners) l(buf);
+  return writeHook?.(buf) ?? false;
 }
 
 /** The ops whose kernels check indices, in the order of the op code (1, 2, ...) they record in the index-error block. */
@@ -215,6 +241,7 @@ export class Engine {
    * an upload (queue.writeBuffer) into it would otherwise run before those commands.
    */
   releaseBuffer(buf: GPUBuffer, opts: { internal?: boolean } = {}): void {
+    for (const l of writeListeners) l(buf); // its contents mean nothing any more
     if (!opts.internal) {
       this.liveBuffers--;
       this.liveBytes -= buf.size;
@@ -245,7 +272,7 @@ export class Engine {
   upload(buf: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
     this.check();
     // queue.writeBuffer runs before commands not yet submitted: pending reads of buf go first.
-    if (writeHook?.(buf)) this.flush();
+    if (beforeWrite(buf)) this.flush();
     this.device.queue.writeBuffer(buf, byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }
 
@@ -280,15 +307,19 @@ export class Engine {
    * Every kernel binds its parameters at binding 0 (a 256-byte slot of one uniform ring buffer)
    * and `storage` buffers at 1.. : the output read-write, the inputs read-only.
    */
-  private layout(storage: number, writable = 1): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
-    const key = `${storage}/${writable}`;
+  private layout(storage: number, writable = 1, textures: readonly number[] = [], stores: readonly number[] = []): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
+    const key = `${storage}/${writable}/${textures.join(',')}/${stores.join(',')}`;
     let l = this.layouts.get(key);
     if (!l) {
       const entries: GPUBindGroupLayoutEntry[] = [
         { binding: 0, visibility: 4 /* COMPUTE */, buffer: { type: 'uniform' } },
       ];
       for (let i = 1; i <= storage; i++) {
-        entries.push({ binding: i, visibility: 4, buffer: { type: i <= writable ? 'storage' : 'read-only-storage' } });
+        entries.push(textures.includes(i)
+          ? { binding: i, visibility: 4, texture: { sampleType: 'unfilterable-float' } }
+          : stores.includes(i)
+            ? { binding: i, visibility: 4, storageTexture: { access: 'write-only', format: 'rgba32float' } }
+            : { binding: i, visibility: 4, buffer: { type: i <= writable ? 'storage' : 'read-only-storage' } });
       }
       const group = this.device.createBindGroupLayout({ entries });
       l = { group, pipeline: this.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
@@ -302,7 +333,7 @@ export class Engine {
     let p = this.pipelines.get(kernel.key);
     if (!p) {
       const module = this.device.createShaderModule({ code: kernel.code });
-      p = this.device.createComputePipeline({ layout: this.layout(storage, kernel.writable).pipeline, compute: { module, entryPoint: 'main' } });
+      p = this.device.createComputePipeline({ layout: this.layout(storage, kernel.writable, kernel.textures, kernel.storageTextures).pipeline, compute: { module, entryPoint: 'main' } });
       this.pipelines.set(kernel.key, p);
     }
     return p;
@@ -313,10 +344,13 @@ export class Engine {
    * dispatches about 40% cheaper on lavapipe, but keeping thousands of bind groups alive crashed
    * Dawn on lavapipe after some 10,000 steps of a training-like loop, so it is not done.)
    */
-  private bindGroup(buffers: GPUBuffer[], offset: number, writable?: number): GPUBindGroup {
+  private bindGroup(buffers: readonly Binding[], offset: number, writable?: number, textures: readonly number[] = [], stores: readonly number[] = []): GPUBindGroup {
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer, offset, size: UNIFORM_BLOCK } }];
-    for (let i = 0; i < buffers.length; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i]! } });
-    return this.device.createBindGroup({ layout: this.layout(buffers.length, writable).group, entries });
+    for (let i = 0; i < buffers.length; i++) {
+      const view = textures.includes(i + 1) || stores.includes(i + 1);
+      entries.push({ binding: i + 1, resource: view ? buffers[i] as GPUTextureView : { buffer: buffers[i] as GPUBuffer } });
+    }
+    return this.device.createBindGroup({ layout: this.layout(buffers.length, writable, textures, stores).group, entries });
   }
 
   /**
@@ -349,11 +383,15 @@ export class Engine {
 
   /**
    * Records one dispatch into the open compute pass. Binding 0 is the uniform block `params`
-   * (at most 256 bytes), bindings 1.. are the storage buffers in order.
+   * (at most 256 bytes), bindings 1.. are the storage buffers in order (texture views at the
+   * kernel's `textures` bindings).
    */
-  dispatch(kernel: Kernel, buffers: GPUBuffer[], params: ArrayBuffer, workgroups: [number, number?, number?]): void {
+  dispatch(kernel: Kernel, bindings: readonly Binding[], params: ArrayBuffer, workgroups: [number, number?, number?]): void {
     this.check();
-    if (writeHook) for (let i = 0; i < (kernel.writable ?? 1); i++) writeHook(buffers[i]!);
+    const textures = kernel.textures ?? [];
+    const stores = kernel.storageTextures ?? [];
+    const buffers = bindings.map((b, i) => (textures.includes(i + 1) || stores.includes(i + 1) ? null : b as GPUBuffer));
+    for (let i = 0; i < (kernel.writable ?? 1); i++) if (buffers[i]) beforeWrite(buffers[i]!);
     // Limits are checked before anything is encoded: a command the device rejects would make
     // the whole open command buffer invalid, and with it the next operations.
     if (params.byteLength > UNIFORM_BLOCK) throw new Error(`hypertape: kernel params of ${params.byteLength} bytes exceed ${UNIFORM_BLOCK}`);
@@ -367,7 +405,7 @@ export class Engine {
     const writable = kernel.writable ?? 1;
     for (let i = 0; i < writable; i++) {
       for (let j = 0; j < buffers.length; j++) {
-        if (j !== i && buffers[j] === buffers[i]) {
+        if (j !== i && buffers[j] !== null && buffers[j] === buffers[i]) {
           throw new Error(`hypertape internal: a kernel would write binding ${i + 1} and also bind the same buffer at ${j + 1}; ` +
             'a buffer was released while something still read it. Please report this with the code that triggered it.');
         }
@@ -375,17 +413,17 @@ export class Engine {
     }
     const maxBinding = this.device.limits.maxStorageBufferBindingSize;
     for (const b of buffers) {
-      if (b.size > maxBinding) {
+      if (b && b.size > maxBinding) {
         throw new Error(`hypertape: a kernel would bind a buffer of ${b.size.toLocaleString('en-US')} bytes, over this device's limit of ` +
           `${maxBinding.toLocaleString('en-US')} (maxStorageBufferBindingSize); split the work into smaller tensors.`);
       }
     }
     if (this.uniformOffset + UNIFORM_BLOCK > UNIFORM_RING_BYTES) this.flush();
-    const pipeline = this.pipeline(kernel, buffers.length);
+    const pipeline = this.pipeline(kernel, bindings.length);
     const offset = this.uniformOffset;
     this.uniformBytes.set(new Uint8Array(params), offset);
     this.uniformOffset += UNIFORM_BLOCK;
-    const bindGroup = this.bindGroup(buffers, offset, kernel.writable);
+    const bindGroup = this.bindGroup(bindings, offset, kernel.writable, textures, stores);
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     if (!this.pass) this.pass = this.encoder.beginComputePass();
     this.pass.setPipeline(pipeline);
@@ -395,10 +433,29 @@ export class Engine {
     if (++this.pendingDispatches >= this.batchSize) this.flush();
   }
 
+  /**
+   * A new rgba32float texture of width x height texels that kernels write with textureStore and
+   * read with textureLoad, counted in memory() like a buffer until destroyTexture().
+   */
+  createTexture(width: number, height: number): GPUTexture {
+    this.check();
+    const tex = this.device.createTexture({ size: [width, height], format: 'rgba32float', usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING });
+    this.liveBytes += 16 * width * height;
+    if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
+    return tex;
+  }
+
+  /** Frees a texture made by createTexture (after the commands recorded so far). */
+  destroyTexture(tex: GPUTexture): void {
+    this.liveBytes -= 16 * tex.width * tex.height;
+    if (this.encoder) this.flush(); // commands that read it go first
+    tex.destroy();
+  }
+
   /** Records a buffer-to-buffer copy (used by the copy benchmark and by readback). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     this.check();
-    writeHook?.(dst);
+    beforeWrite(dst);
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     if (this.pass) {
       this.pass.end();

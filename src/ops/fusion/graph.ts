@@ -293,7 +293,7 @@ export class LazyNode implements PendingValue {
     const c = epilogue?.exclusive ? null : new Storage(engine().acquireBuffer(bytes), bytes);
     try {
       const epi = epilogue && { fn: epilogue.fn, out: c ? epilogue.out.buffer : undefined };
-      matmulBuffers((c ?? epilogue!.out).buffer, a!.storage.buffer, b!.storage.buffer, spec.layout, epi);
+      matmulBuffers((c ?? epilogue!.out).buffer, a!.storage, b!.storage, spec.layout, epi);
     } catch (err) {
       c?.release();
       throw err;

@@ -6,8 +6,9 @@ import matmulRowsSrc from '../../../shaders/matmul_rows.wgsl';
 import matmulTiledSrc from '../../../shaders/matmul_tiled.wgsl';
 import matmulParamsSrc from '../../../shaders/matmul_params.wgsl';
 import { engine } from '../../gpu/device.js';
-import type { Kernel } from '../../gpu/engine.js';
-import { empty, type Shape, type Tensor } from '../../tensor.js';
+import type { Binding, Kernel } from '../../gpu/engine.js';
+import { empty, type Shape, type Storage, type Tensor } from '../../tensor.js';
+import { textureForm, textureGroups, textureKernel, textureOf } from './matmul-texture.js';
 import { elementwise } from './elementwise.js';
 import { checkInputs, grid, kernel, memoKernel, WG } from './template.js';
 import { graphFunction, type Graph, type GraphFunction } from './graph-function.js';
@@ -31,12 +32,13 @@ const MATMUL_PARAMS = paramLayout(MATMUL_FIELDS);
  * element type; with an epilogue, its function, its parameters after the matmul's, and stores
  * through it.
  */
-function matmulParams(bType: string, epi: EpilogueLaunch | undefined): string {
+export function matmulParams(bType: string, epi: EpilogueLaunch | undefined, aTexture = false): string {
   // With C kept, the epilogue's result has a binding of its own (2), before A's and B's.
   const keep = epi?.out !== undefined;
   return matmulParamsSrc
     .replace('{{PARAMS}}', (epi?.fn.params ?? MATMUL_PARAMS).wgsl)
     .replace('{{A_AT}}', keep ? '3' : '2')
+    .replace('{{A_TYPE}}', aTexture ? ' a: texture_2d<f32>' : '<storage, read> a: array<f32>')
     .replace('{{B_AT}}', keep ? '4' : '3')
     .replace('{{B_T}}', bType)
     .replace('{{EPILOGUE}}', !epi ? '' : `${keep ? '@group(0) @binding(2) var<storage, read_write> e: array<f32>;\n' : ''}${epi.fn.code}`)
@@ -51,12 +53,13 @@ export interface EpilogueLaunch {
 }
 
 /** A matmul kernel as the engine takes it: two writable bindings when an epilogue's result sits beside C. */
-function matmulKernel(k: Kernel, epi: EpilogueLaunch | undefined): Kernel {
-  return epi?.out ? { ...k, writable: 2 } : k;
+export function matmulKernel(k: Kernel, epi: EpilogueLaunch | undefined, aTexture = false): Kernel {
+  const writable = epi?.out ? 2 : 1;
+  return { ...k, writable, ...(aTexture ? { textures: [writable + 1] } : {}) };
 }
 
 /** The part of kernel cache keys that an epilogue adds. */
-function epiKey(epi: EpilogueLaunch | undefined): string {
+export function epiKey(epi: EpilogueLaunch | undefined): string {
   return epi ? `${epi.fn.key}|${epi.out ? 'keep' : ''}` : '';
 }
 
@@ -102,8 +105,8 @@ export interface MatmulLayout {
   bCol: number;
 }
 
-/** The matmul kernels: 'rows', 'splitk', 'blocked' and 'tiled' (see {@link matmulVariant} for which shapes get which). */
-export type MatmulVariantName = 'rows' | 'splitk' | 'blocked' | 'tiled';
+/** The matmul kernels: 'rows', 'texture', 'splitk', 'blocked' and 'tiled' (see {@link matmulVariant} for which shapes get which). */
+export type MatmulVariantName = 'rows' | 'texture' | 'splitk' | 'blocked' | 'tiled';
 
 /**
  * Every matmul kernel: 'rows' (CPU adapters, few columns or few rows: each invocation owns rows
@@ -111,7 +114,7 @@ export type MatmulVariantName = 'rows' | 'splitk' | 'blocked' | 'tiled';
  * per row of C splits K, so A is read once with coalesced loads), 'blocked' (CPU adapters: an
  * 8x8 block of C per invocation in registers), 'tiled' (GPUs: workgroup-memory tiles).
  */
-const MATMUL_VARIANTS: MatmulVariantName[] = ['rows', 'splitk', 'blocked', 'tiled'];
+const MATMUL_VARIANTS: MatmulVariantName[] = ['rows', 'texture', 'splitk', 'blocked', 'tiled'];
 
 /** C's columns (or rows, for 'rows') up to which the few-column kernels apply. */
 const SKINNY_MAX = 16;
@@ -149,6 +152,7 @@ export function matmulVariant(l: MatmulLayout): MatmulVariantName {
   const forced = matmulOverride;
   const rowsFits = l.N <= SKINNY_MAX || l.M <= SKINNY_MAX;
   if (forced === 'rows' && rowsFits) return 'rows';
+  if (forced === 'texture' && rowsFits && shuffleWidth() > 0) return 'texture';
   if (forced === 'splitk' && l.N <= SKINNY_MAX) return 'splitk';
   if (forced === 'blocked' || forced === 'tiled') return forced;
   if (engine().adapter.software) return rowsFits && shuffleWidth() > 0 ? 'rows' : 'blocked';
@@ -249,7 +253,7 @@ function rowsPerGroup(): number {
 /** The workgroup grid of `variant` for this product. */
 function gridOf(variant: MatmulVariantName, l: MatmulLayout): [number, number, number] {
   switch (variant) {
-    case 'rows': return [Math.ceil((l.N <= SKINNY_MAX ? l.M : l.N) / rowsPerGroup()), l.batch, 1];
+    case 'rows': case 'texture': return [Math.ceil((l.N <= SKINNY_MAX ? l.M : l.N) / rowsPerGroup()), l.batch, 1];
     case 'splitk': { const [x, y] = grid(l.M * l.batch * WG, WG); return [x, y, 1]; }
     case 'tiled': return [Math.ceil(l.N / 32), Math.ceil(l.M / 32), l.batch];
     case 'blocked': return [Math.ceil(l.N / 64), Math.ceil(l.M / 64), l.batch];
@@ -277,7 +281,7 @@ export function matmulLaunch(a: Tensor, b: Tensor, l: MatmulLayout, outShape: Sh
     return out;
   }
   try {
-    matmulBuffers(out.buffer, a.buffer, b.buffer, l);
+    matmulBuffers(out.buffer, a.storage, b.storage, l);
     return out;
   } catch (e) {
     out.dispose(); // a grid over the device's limits throws before anything is encoded
@@ -290,10 +294,11 @@ export function matmulLaunch(a: Tensor, b: Tensor, l: MatmulLayout, outShape: Sh
  * for this C's shape), epilogue(C) into `out` instead, or into `epi.out` with C into `out`.
  * One dispatch; K >= 1 (matmulLaunch fills K = 0).
  */
-export function matmulBuffers(out: GPUBuffer, a: GPUBuffer, b: GPUBuffer, l: MatmulLayout, epi?: EpilogueLaunch): void {
+export function matmulBuffers(out: GPUBuffer, as: Storage, bs: Storage, l: MatmulLayout, epi?: EpilogueLaunch): void {
+  const [a, b] = [as.buffer, bs.buffer];
   if (l.M * l.N * l.batch === 0) return;
   if (l.K === 0) throw new Error('hypertape internal: matmulBuffers with K = 0 (matmulLaunch fills zeros)');
-  const buffers = [out, ...(epi?.out ? [epi.out] : []), a, b, ...(epi?.fn.buffers ?? [])];
+  const buffers: Binding[] = [out, ...(epi?.out ? [epi.out] : []), a, b, ...(epi?.fn.buffers ?? [])];
   const ia = epi?.out ? 2 : 1; // where A's buffer is in `buffers` (B's follows)
   const pack = (p: Record<keyof typeof MATMUL_FIELDS, number>) => (epi ? epi.fn.params.pack({ ...epi.fn.values, ...p }) : MATMUL_PARAMS.pack(p));
   // C contiguous: cBatch = M N, cRow = N, cCol = 1 (only the rows kernel writes C transposed).
@@ -301,7 +306,7 @@ export function matmulBuffers(out: GPUBuffer, a: GPUBuffer, b: GPUBuffer, l: Mat
   const variant = matmulVariant(l);
   checkMatmulGrid(l);
   const g = gridOf(variant, l);
-  if (variant === 'rows') {
+  if (variant === 'rows' || variant === 'texture') {
     // Few columns: C = op(A) op(B) directly. Few rows: C^T = op(B)^T op(A)^T, written transposed.
     const lanes = shuffleWidth();
     const direct = l.N <= SKINNY_MAX;
@@ -310,7 +315,14 @@ export function matmulBuffers(out: GPUBuffer, a: GPUBuffer, b: GPUBuffer, l: Mat
       ? { M, N, K: l.K, batch: l.batch, aBatch: l.aBatch, aRow: l.aRow, aCol: l.aCol, bBatch: l.bBatch, bRow: l.bRow, bCol: l.bCol, cBatch: l.M * l.N, cRow: l.N, cCol: 1 }
       : { M, N, K: l.K, batch: l.batch, aBatch: l.bBatch, aRow: l.bCol, aCol: l.bRow, bBatch: l.aBatch, bRow: l.aCol, bCol: l.aRow, cBatch: l.M * l.N, cRow: 1, cCol: l.N };
     if (!direct) [buffers[ia], buffers[ia + 1]] = [b, a];
-    engine().dispatch(rowsKernel(N, lanes, epi), buffers, pack(p), g);
+    // A read from a texture copy when it is a plain matrix read again and again (or when forced;
+    // a forced 'rows' never reads one).
+    const f = lanes && (variant === 'texture' || matmulOverride === null) ? textureForm(p) : null;
+    const view = f && textureOf(direct ? as : bs, f, variant === 'texture');
+    if (f && view) {
+      buffers[ia] = view;
+      engine().dispatch(textureKernel(f.form, N, lanes, epi), buffers, pack(p), [textureGroups(f, M, lanes), l.batch]);
+    } else engine().dispatch(rowsKernel(N, lanes, epi), buffers, pack(p), g);
   } else if (variant === 'splitk') {
     const NN = l.N <= 4 ? 4 : l.N <= 8 ? 8 : 16;
     const k = memoKernel(`matmulSplitk|${NN}|${epiKey(epi)}`, () => matmulKernel(kernel(matmulSkinnySrc, { NN, WG, MATMUL_PARAMS: matmulParams('f32', epi) }), epi));
