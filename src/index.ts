@@ -7,7 +7,7 @@ export { Tape, type TapeOptions, type BackwardOptions } from './autodiff/tape.js
 export { grad, valueAndGrad, vjp, jvp, jvpBatch, hvp, mapStructure } from './autodiff/api.js';
 export { untraced } from './autodiff/trace.js';
 // Types that public signatures use, exported so that they are named (and documented) for users.
-export type { Engine, Backend, Kernel } from './gpu/engine.js';
+export type { Engine, Backend, Kernel, Binding } from './gpu/engine.js';
 export type { TensorLike } from './tensor.js';
 export type { GradOptions, Grads, ValueAndGrad, VjpResult, JvpResult } from './autodiff/api.js';
 export type { MatmulLayout } from './ops/kernels/matmul.js';
