@@ -8,9 +8,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ht from '../src/node.js';
-import { tensor, dispose, memory, setKernelLog, type Tensor, type KernelLogEntry } from '../src/node.js';
+import { tensor, dispose, setKernelLog, type Tensor, type KernelLogEntry } from '../src/node.js';
 import { setFusion } from '../src/ops/fusion/graph.js';
-import { setup, randArray, assertClose, values } from './helpers.js';
+import { setup, randArray, assertClose, values, dispatchesOf } from './helpers.js';
 import { checkGrads } from './gradcheck.js';
 
 const s = suite('fusion-matmul');
@@ -24,11 +24,6 @@ s.after.each(() => {
 const f32 = (xs: ArrayLike<number>) => Array.from(Float32Array.from(xs));
 const sig = (v: number) => 1 / (1 + Math.exp(-v));
 
-function dispatchesOf<T>(fn: () => T): { value: T; dispatches: number } {
-  const before = memory().dispatches;
-  const value = fn();
-  return { value, dispatches: memory().dispatches - before };
-}
 
 /** float64 op(A) op(B) for 2-D row-major A [ar, ac], B [br, bc]. */
 function matmul64(A: number[], ar: number, ac: number, B: number[], br: number, bc: number, transA: boolean, transB: boolean): { C: number[]; M: number; N: number } {

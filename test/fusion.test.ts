@@ -11,7 +11,7 @@ import * as ht from '../src/node.js';
 import { tensor, dispose, memory, setKernelLog, type Tensor, type KernelLogEntry } from '../src/node.js';
 import { LazyNode, lazyElementwise, setFusion, MAX_NODES } from '../src/ops/fusion/graph.js';
 import { elementwise } from '../src/ops/kernels/elementwise.js';
-import { setup, randArray, assertClose, values, throwsWith } from './helpers.js';
+import { setup, randArray, assertClose, values, dispatchesOf, throwsWith } from './helpers.js';
 import { checkGrads } from './gradcheck.js';
 import { runNode } from './child.js';
 import { resolve } from 'node:path';
@@ -27,12 +27,6 @@ s.after.each(() => {
 const f32 = (xs: ArrayLike<number>) => Array.from(Float32Array.from(xs));
 const sig = (v: number) => 1 / (1 + Math.exp(-v));
 
-/** Dispatches recorded while `fn` runs. */
-function dispatchesOf<T>(fn: () => T): { value: T; dispatches: number } {
-  const before = memory().dispatches;
-  const value = fn();
-  return { value, dispatches: memory().dispatches - before };
-}
 
 /** The kernels generated while `fn` runs (with the log on). */
 async function kernelsOf(fn: () => Promise<unknown> | unknown): Promise<KernelLogEntry[]> {

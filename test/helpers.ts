@@ -1,7 +1,7 @@
 // Shared test helpers: one engine for the whole suite, a seeded CPU PRNG for inputs, and
 // closeness checks with stated tolerances.
 import * as assert from 'uvu/assert';
-import { init, tensor, type Shape, type Tensor } from '../src/node.js';
+import { init, memory, tensor, type Shape, type Tensor } from '../src/node.js';
 import { mulberry32 } from '../src/data/random.js';
 
 let ready: Promise<void> | null = null;
@@ -92,4 +92,11 @@ export async function throwsWith(fn: () => unknown, fragments: (string | RegExp)
     assert.ok(ok, `error message lacks ${f}: "${message}"`);
   }
   return message!;
+}
+
+/** `fn`'s value and the kernels dispatched while it ran. */
+export function dispatchesOf<T>(fn: () => T): { value: T; dispatches: number } {
+  const before = memory().dispatches;
+  const value = fn();
+  return { value, dispatches: memory().dispatches - before };
 }
