@@ -305,9 +305,11 @@ export class Engine {
 
   /**
    * Every kernel binds its parameters at binding 0 (a 256-byte slot of one uniform ring buffer)
-   * and `storage` buffers at 1.. : the output read-write, the inputs read-only.
+   * and `storage` bindings at 1.. : the kernel's `writable` buffers read-write, the inputs
+   * read-only, and texture views where the kernel's `textures` and `storageTextures` say.
    */
-  private layout(storage: number, writable = 1, textures: readonly number[] = [], stores: readonly number[] = []): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
+  private layout(storage: number, kernel: Kernel): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
+    const { writable = 1, textures = [], storageTextures: stores = [] } = kernel;
     const key = `${storage}/${writable}/${textures.join(',')}/${stores.join(',')}`;
     let l = this.layouts.get(key);
     if (!l) {
@@ -333,7 +335,7 @@ export class Engine {
     let p = this.pipelines.get(kernel.key);
     if (!p) {
       const module = this.device.createShaderModule({ code: kernel.code });
-      p = this.device.createComputePipeline({ layout: this.layout(storage, kernel.writable, kernel.textures, kernel.storageTextures).pipeline, compute: { module, entryPoint: 'main' } });
+      p = this.device.createComputePipeline({ layout: this.layout(storage, kernel).pipeline, compute: { module, entryPoint: 'main' } });
       this.pipelines.set(kernel.key, p);
     }
     return p;
@@ -344,13 +346,13 @@ export class Engine {
    * dispatches about 40% cheaper on lavapipe, but keeping thousands of bind groups alive crashed
    * Dawn on lavapipe after some 10,000 steps of a training-like loop, so it is not done.)
    */
-  private bindGroup(buffers: readonly Binding[], offset: number, writable?: number, textures: readonly number[] = [], stores: readonly number[] = []): GPUBindGroup {
+  private bindGroup(bindings: readonly Binding[], buffers: readonly (GPUBuffer | null)[], offset: number, kernel: Kernel): GPUBindGroup {
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer, offset, size: UNIFORM_BLOCK } }];
-    for (let i = 0; i < buffers.length; i++) {
-      const view = textures.includes(i + 1) || stores.includes(i + 1);
-      entries.push({ binding: i + 1, resource: view ? buffers[i] as GPUTextureView : { buffer: buffers[i] as GPUBuffer } });
+    for (let i = 0; i < bindings.length; i++) {
+      const buffer = buffers[i];
+      entries.push({ binding: i + 1, resource: buffer ? { buffer } : bindings[i] as GPUTextureView });
     }
-    return this.device.createBindGroup({ layout: this.layout(buffers.length, writable, textures, stores).group, entries });
+    return this.device.createBindGroup({ layout: this.layout(bindings.length, kernel).group, entries });
   }
 
   /**
@@ -388,9 +390,9 @@ export class Engine {
    */
   dispatch(kernel: Kernel, bindings: readonly Binding[], params: ArrayBuffer, workgroups: [number, number?, number?]): void {
     this.check();
-    const textures = kernel.textures ?? [];
-    const stores = kernel.storageTextures ?? [];
-    const buffers = bindings.map((b, i) => (textures.includes(i + 1) || stores.includes(i + 1) ? null : b as GPUBuffer));
+    // The bindings that are buffers (null where the kernel takes a texture view).
+    const views = [...(kernel.textures ?? []), ...(kernel.storageTextures ?? [])];
+    const buffers = views.length === 0 ? bindings as readonly GPUBuffer[] : bindings.map((b, i) => (views.includes(i + 1) ? null : b as GPUBuffer));
     for (let i = 0; i < (kernel.writable ?? 1); i++) if (buffers[i]) beforeWrite(buffers[i]!);
     // Limits are checked before anything is encoded: a command the device rejects would make
     // the whole open command buffer invalid, and with it the next operations.
@@ -423,7 +425,7 @@ export class Engine {
     const offset = this.uniformOffset;
     this.uniformBytes.set(new Uint8Array(params), offset);
     this.uniformOffset += UNIFORM_BLOCK;
-    const bindGroup = this.bindGroup(bindings, offset, kernel.writable, textures, stores);
+    const bindGroup = this.bindGroup(bindings, buffers, offset, kernel);
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     if (!this.pass) this.pass = this.encoder.beginComputePass();
     this.pass.setPipeline(pipeline);

@@ -211,18 +211,18 @@ export class LazyNode implements PendingValue {
     }
     if (this.reduce) return this.finish(this.reduceNow(this.reduce));
     if (this.matmul) return this.finish(this.matmulNow(this.matmul)!);
+    const e = engine();
     const src = this.epilogueSource();
     let plan = planOf(this, src?.m ?? null);
     // The matmul's own bindings (C, A, B, and the epilogue's result beside a kept C) and the
     // graph's leaves within the storage-buffer limit, the parameters within their block.
     const bindings = src ? plan.leaves.length + (src.exclusive ? 3 : 4) : 0;
-    const epi = src && bindings <= engine().device.limits.maxStorageBuffersPerShaderStage ? matmulEpilogue(plan, this.shape, !src.exclusive) : null;
+    const epi = src && bindings <= e.device.limits.maxStorageBuffersPerShaderStage ? matmulEpilogue(plan, this.shape, !src.exclusive) : null;
     if (src && !epi) {
       // It would not fit one kernel: C is computed first and read as a buffer.
       src.m.realise();
       plan = planOf(this);
     }
-    const e = engine();
     const bytes = sizeOf(this.shape) * 4;
     const out = new Storage(e.acquireBuffer(bytes), bytes);
     try {

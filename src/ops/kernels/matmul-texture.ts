@@ -3,10 +3,9 @@
 // kernel forms, and their launch. Nothing here knows about autodiff.
 import matmulTextureSrc from '../../../shaders/matmul_texture.wgsl';
 import type { Kernel } from '../../gpu/engine.js';
-import type { Storage } from '../../tensor.js';
 import { kernel, memoKernel } from './template.js';
-import { epiKey, matmulKernel, matmulParams, type EpilogueLaunch } from './matmul.js';
-import { matrixTexture, textureFits } from './matrix-texture.js';
+import { epiKey, matmulKernel, matmulParams, sharedB, storeRow, type EpilogueLaunch } from './matmul.js';
+import { textureFits } from './matrix-texture.js';
 
 /**
  * Rows of C per invocation in the rows form. On lavapipe, 5000x785 by 785x10, CPU ms: 4 rows
@@ -36,11 +35,6 @@ export function textureForm(p: { M: number; K: number; batch: number; aBatch: nu
   return f && textureFits(f.rows, f.cols) ? f : null;
 }
 
-/** The texture of A for this form (made now when `now`, else once A is read often), or null. */
-export function textureOf(a: Storage, f: TextureForm, now: boolean): GPUTextureView | null {
-  return matrixTexture(a, f.rows, f.cols, now);
-}
-
 /** The workgroups of the texture kernel for M rows of C (grid x; y is the batch). */
 export function textureGroups(f: TextureForm, M: number, lanes: number): number {
   return f.form === 'rows' ? Math.ceil(M / (lanes * TEX_R)) : Math.ceil(Math.ceil(M / 4) / lanes);
@@ -54,17 +48,6 @@ export function textureKernel(form: 'rows' | 'columns', N: number, lanes: number
   });
 }
 
-/** B's N values at row `k` of op(B) in every invocation: read across the lanes, then shuffled. */
-function bValues(name: string, k: string, N: number, lanes: number, guard: string | null): string[] {
-  const out: string[] = [];
-  for (let t = 0; t * lanes < N; t++) {
-    const read = `b[bb + (${k}) * p.bRow + min(lane + ${t * lanes}u, ${N - 1}u) * p.bCol]`;
-    out.push(`    let ${name}l${t} = ${guard ? `select(0.0, ${read.replace(`(${k})`, `min(${k}, p.K - 1u)`)}, ${guard})` : read};`);
-  }
-  for (let j = 0; j < N; j++) out.push(`    let ${name}${j} = subgroupShuffle(${name}l${Math.floor(j / lanes)}, ${j % lanes}u);`);
-  return out;
-}
-
 /** The rows form: TEX_R rows per invocation, a texel of each per 4 values of k (B zero past K). */
 function rowsBody(N: number, lanes: number): string {
   const R = TEX_R;
@@ -74,16 +57,12 @@ function rowsBody(N: number, lanes: number): string {
   L.push('  for (var k4 = 0u; k4 < (p.K + 3u) / 4u; k4 = k4 + 1u) {');
   for (let i = 0; i < R; i++) L.push(`    let a${i} = textureLoad(a, vec2<u32>(k4, r${i}), 0);`);
   // Past K the texel holds zeros and B's values are 0 too (not B's last row: 0 * inf is NaN).
-  for (let q = 0; q < 4; q++) L.push(...bValues(`b${q}_`, `4u * k4 + ${q}u`, N, lanes, q === 0 ? null : `4u * k4 + ${q}u < p.K`));
+  for (let q = 0; q < 4; q++) L.push(...sharedB(`b${q}_`, `4u * k4 + ${q}u`, N, lanes, q === 0 ? null : `4u * k4 + ${q}u < p.K`));
   for (let i = 0; i < R; i++) {
     for (let j = 0; j < N; j++) L.push(`    c${i}_${j} = c${i}_${j} + ${[0, 1, 2, 3].map((q) => `a${i}[${q}] * b${q}_${j}`).join(' + ')};`);
   }
   L.push('  }');
-  for (let i = 0; i < R; i++) {
-    L.push(`  if (base + ${i * lanes}u < p.M && batch < p.batch) {`, `    let cr = batch * p.cBatch + (base + ${i * lanes}u) * p.cRow;`);
-    for (let j = 0; j < N; j++) L.push(`    store(cr + ${j}u * p.cCol, c${i}_${j});`);
-    L.push('  }');
-  }
+  for (let i = 0; i < R; i++) L.push(...storeRow(`base + ${i * lanes}u`, N, (j) => `c${i}_${j}`));
   return L.join('\n');
 }
 
@@ -97,7 +76,7 @@ function columnsBody(N: number, lanes: number): string {
   const step = (ks: string[]): void => {
     ks.forEach((k, u) => {
       L.push(`    let a${u} = textureLoad(a, vec2<u32>(tc, ${k}), 0);`);
-      L.push(...bValues(`b${u}_`, k, N, lanes, null));
+      L.push(...sharedB(`b${u}_`, k, N, lanes));
     });
     for (let j = 0; j < N; j++) L.push(`    c${j} = c${j} + ${ks.map((_, u) => `a${u} * b${u}_${j}`).join(' + ')};`);
   };
@@ -106,10 +85,6 @@ function columnsBody(N: number, lanes: number): string {
   L.push('  }', '  for (; k < p.K; k = k + 1u) {');
   step(['k']);
   L.push('  }');
-  for (let q = 0; q < 4; q++) {
-    L.push(`  if (4u * t + ${q}u < p.M && batch < p.batch) {`, `    let cr = batch * p.cBatch + (4u * t + ${q}u) * p.cRow;`);
-    for (let j = 0; j < N; j++) L.push(`    store(cr + ${j}u * p.cCol, c${j}[${q}]);`);
-    L.push('  }');
-  }
+  for (let q = 0; q < 4; q++) L.push(...storeRow(`4u * t + ${q}u`, N, (j) => `c${j}[${q}]`));
   return L.join('\n');
 }

@@ -8,7 +8,8 @@ import matmulParamsSrc from '../../../shaders/matmul_params.wgsl';
 import { engine } from '../../gpu/device.js';
 import type { Binding, Kernel } from '../../gpu/engine.js';
 import { empty, type Shape, type Storage, type Tensor } from '../../tensor.js';
-import { textureForm, textureGroups, textureKernel, textureOf } from './matmul-texture.js';
+import { textureForm, textureGroups, textureKernel } from './matmul-texture.js';
+import { matrixTexture } from './matrix-texture.js';
 import { elementwise } from './elementwise.js';
 import { checkInputs, grid, kernel, memoKernel, WG } from './template.js';
 import { graphFunction, type Graph, type GraphFunction } from './graph-function.js';
@@ -193,6 +194,34 @@ function blockedKernel(bVec4: boolean, epi?: EpilogueLaunch): Kernel {
 const ROWS_R = 4; // rows of C per invocation (2, 4 and 8 measured: 4 is fastest on lavapipe)
 const ROWS_U = 2; // values of k per loop iteration (1, 2 and 4 measured)
 
+/**
+ * WGSL lines giving every invocation B's N values at row `k` of op(B), as `<name>0` ..
+ * `<name>N-1`: read by different invocations of a subgroup of `lanes` and handed around with
+ * subgroupShuffle (on lavapipe each load costs per invocation). With `guard`, rows past K read 0.
+ * Shared by the 'rows' and 'texture' kernels.
+ */
+export function sharedB(name: string, k: string, N: number, lanes: number, guard: string | null = null): string[] {
+  const out: string[] = [];
+  const row = guard ? `min(${k}, p.K - 1u)` : `(${k})`;
+  for (let t = 0; t * lanes < N; t++) {
+    const read = `b[bb + ${row} * p.bRow + min(lane + ${t * lanes}u, ${N - 1}u) * p.bCol]`;
+    out.push(`    let ${name}l${t} = ${guard ? `select(0.0, ${read}, ${guard})` : read};`);
+  }
+  for (let j = 0; j < N; j++) out.push(`    let ${name}${j} = subgroupShuffle(${name}l${Math.floor(j / lanes)}, ${j % lanes}u);`);
+  return out;
+}
+
+/**
+ * WGSL lines storing row `row` (an expression) of C, when it is in range, from the N values
+ * `value(j)`, through C's strides. Shared by the 'rows' and 'texture' kernels.
+ */
+export function storeRow(row: string, N: number, value: (j: number) => string): string[] {
+  const out = [`  if (${row} < p.M && batch < p.batch) {`, `    let cr = batch * p.cBatch + (${row}) * p.cRow;`];
+  for (let j = 0; j < N; j++) out.push(`    store(cr + ${j}u * p.cCol, ${value(j)});`);
+  out.push('  }');
+  return out;
+}
+
 /** The 'rows' kernel for N columns; B shared through shuffles across `lanes` when lanes > 0. */
 function rowsKernel(N: number, lanes: number, epi?: EpilogueLaunch): Kernel {
   const R = ROWS_R;
@@ -207,12 +236,8 @@ function rowsKernel(N: number, lanes: number, epi?: EpilogueLaunch): Kernel {
     const step = (ks: string[]): string => {
       const out: string[] = [];
       ks.forEach((kx, u) => {
-        if (lanes) {
-          for (let t = 0; t * lanes < N; t++) {
-            out.push(`    let bl${u}_${t} = b[bb + (${kx}) * p.bRow + min(lane + ${t * lanes}u, ${N - 1}u) * p.bCol];`);
-          }
-          for (let j = 0; j < N; j++) out.push(`    let b${u}_${j} = subgroupShuffle(bl${u}_${Math.floor(j / lanes)}, ${j % lanes}u);`);
-        } else {
+        if (lanes) out.push(...sharedB(`b${u}_`, kx, N, lanes));
+        else {
           for (let j = 0; j < N; j++) out.push(`    let b${u}_${j} = b[bb + (${kx}) * p.bRow + ${j}u * p.bCol];`);
         }
         for (let i = 0; i < R; i++) out.push(`    let a${u}_${i} = a[ra${i} + (${kx}) * p.aCol];`);
@@ -223,12 +248,7 @@ function rowsKernel(N: number, lanes: number, epi?: EpilogueLaunch): Kernel {
       return out.join('\n');
     };
     const store: string[] = [];
-    for (let i = 0; i < R; i++) {
-      store.push(`  if (base + ${i * WG}u < p.M && batch < p.batch) {`);
-      store.push(`    let cr = batch * p.cBatch + (base + ${i * WG}u) * p.cRow;`);
-      for (let j = 0; j < N; j++) store.push(`    store(cr + ${j}u * p.cCol, c${i}_${j});`);
-      store.push('  }');
-    }
+    for (let i = 0; i < R; i++) store.push(...storeRow(`base + ${i * WG}u`, N, (j) => `c${i}_${j}`));
     return matmulKernel(kernel(matmulRowsSrc, {
       MATMUL_PARAMS: matmulParams('f32', epi),
       ENABLE: lanes ? 'enable subgroups;' : '',
@@ -261,15 +281,17 @@ function gridOf(variant: MatmulVariantName, l: MatmulLayout): [number, number, n
 }
 
 /**
- * Throws, with the shapes, when the kernel this product gets would need a grid over the device's
- * 65,535 workgroups per dimension (the lazy matmul checks when it is made, not when computed).
+ * The kernel this product gets and its grid; throws, with the shapes, when the grid would pass
+ * the device's 65,535 workgroups per dimension (the lazy matmul checks when it is made, not when
+ * computed).
  */
-export function checkMatmulGrid(l: MatmulLayout): void {
+export function checkMatmulGrid(l: MatmulLayout): { variant: MatmulVariantName; grid: [number, number, number] } {
   const variant = matmulVariant(l);
   const dims = gridOf(variant, l);
   if (dims.some((d) => d > 65535)) {
     throw new Error(`hypertape: matmul of ${l.batch} x [${l.M}, ${l.K}] @ [${l.K}, ${l.N}] needs a ${variant} grid of [${dims.filter((d, i) => i < 2 || d > 1).join(', ')}] workgroups, over the limit of 65,535 per dimension`);
   }
+  return { variant, grid: dims };
 }
 
 /** C = op(A) op(B) into a new tensor of `outShape`, now (one dispatch). The caller checked the shapes. */
@@ -301,11 +323,7 @@ export function matmulBuffers(out: GPUBuffer, as: Storage, bs: Storage, l: Matmu
   const buffers: Binding[] = [out, ...(epi?.out ? [epi.out] : []), a, b, ...(epi?.fn.buffers ?? [])];
   const ia = epi?.out ? 2 : 1; // where A's buffer is in `buffers` (B's follows)
   const pack = (p: Record<keyof typeof MATMUL_FIELDS, number>) => (epi ? epi.fn.params.pack({ ...epi.fn.values, ...p }) : MATMUL_PARAMS.pack(p));
-  // C contiguous: cBatch = M N, cRow = N, cCol = 1 (only the rows kernel writes C transposed).
-  const params = pack({ ...l, cBatch: l.M * l.N, cRow: l.N, cCol: 1 });
-  const variant = matmulVariant(l);
-  checkMatmulGrid(l);
-  const g = gridOf(variant, l);
+  const { variant, grid: g } = checkMatmulGrid(l);
   if (variant === 'rows' || variant === 'texture') {
     // Few columns: C = op(A) op(B) directly. Few rows: C^T = op(B)^T op(A)^T, written transposed.
     const lanes = shuffleWidth();
@@ -318,12 +336,16 @@ export function matmulBuffers(out: GPUBuffer, as: Storage, bs: Storage, l: Matmu
     // A read from a texture copy when it is a plain matrix read again and again (or when forced;
     // a forced 'rows' never reads one).
     const f = lanes && (variant === 'texture' || matmulOverride === null) ? textureForm(p) : null;
-    const view = f && textureOf(direct ? as : bs, f, variant === 'texture');
+    const view = f && matrixTexture(direct ? as : bs, f.rows, f.cols, variant === 'texture');
     if (f && view) {
       buffers[ia] = view;
       engine().dispatch(textureKernel(f.form, N, lanes, epi), buffers, pack(p), [textureGroups(f, M, lanes), l.batch]);
     } else engine().dispatch(rowsKernel(N, lanes, epi), buffers, pack(p), g);
-  } else if (variant === 'splitk') {
+    return;
+  }
+  // C contiguous: cBatch = M N, cRow = N, cCol = 1 (only the rows kernel writes C transposed).
+  const params = pack({ ...l, cBatch: l.M * l.N, cRow: l.N, cCol: 1 });
+  if (variant === 'splitk') {
     const NN = l.N <= 4 ? 4 : l.N <= 8 ? 8 : 16;
     const k = memoKernel(`matmulSplitk|${NN}|${epiKey(epi)}`, () => matmulKernel(kernel(matmulSkinnySrc, { NN, WG, MATMUL_PARAMS: matmulParams('f32', epi) }), epi));
     engine().dispatch(k, buffers, params, g);

@@ -6,9 +6,9 @@
 //
 // The copy is made the COPY_AT_READ-th time a matmul reads the same matrix (the same storage,
 // rows and columns) while its contents stay the same (so operands read a few times never pay for
-// a copy), kept
-// while its buffer is not written or released (the engine's write listener drops it), and at most
-// MAX_TEXTURES are kept (the least recently used goes). Textures count in memory() like buffers.
+// a copy), kept while its buffer is not written or released (the engine's write listener drops
+// it), and at most MAX_TEXTURES are kept (the least recently used goes). Textures count in
+// memory() like buffers.
 // Nothing here knows about autodiff.
 import { engine } from '../../gpu/device.js';
 import { addWriteListener, type Engine } from '../../gpu/engine.js';
