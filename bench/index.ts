@@ -11,5 +11,6 @@ import { scatter } from './scatter.js';
 import { fusion } from './fusion.js';
 import { targets } from './targets.js';
 import { vsTorch } from './vs-torch.js';
+import { texture } from './texture.js';
 
-export const sections: BenchSection[] = [kernels, scatter, fusion, conv, autodiff, bilevel, omniglot, data, vsTorch, targets];
+export const sections: BenchSection[] = [kernels, scatter, fusion, conv, autodiff, bilevel, omniglot, data, vsTorch, texture, targets];
