@@ -13,12 +13,12 @@ async function textureRows(): Promise<BenchRow[]> {
   const w = deviceWorkload(makeWorkload());
   try {
     const cases: [string, HypergradientOptions][] = [['K-RMD K = 5', { method: 'krmd', K: 5 }], ['full RMD', { method: 'rmd' }]];
-    const run = async (opts: HypergradientOptions, plain: boolean): Promise<{ ms: number; grad: Float32Array }> => {
+    const run = async (opts: HypergradientOptions, plain: boolean): Promise<{ ms: number; grad: number[] }> => {
       forceMatmulVariant(plain ? 'rows' : null);
       try {
         const t0 = performance.now();
         const r = await hypergradient(w.problem, w.lambda, opts);
-        const grad = await r.grad.data();
+        const grad = Array.from(await r.grad.data());
         const ms = performance.now() - t0;
         dispose(r.grad);
         return { ms, grad };
